@@ -5,8 +5,22 @@
 //! syntax tree), `check` (names, types and rules to the Pipeline IR in `ir`),
 //! `emit` (IR to Kubernetes objects), `render` (objects to text).
 
+// Diagnostics travel as the error value of the parser's results; they are
+// built only on failure, so their size costs nothing on the success path.
+#![allow(clippy::result_large_err)]
+
+pub mod check;
 pub mod codes;
+pub mod compile;
 pub mod diag;
+pub mod emit;
+pub mod ir;
+pub mod load;
+pub mod names;
+pub mod quantity;
+pub mod render;
+pub mod report;
+pub mod schema;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

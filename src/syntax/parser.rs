@@ -84,7 +84,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 
 /// A parse of a single value, for command-line overrides and tests.
 pub fn parse_value(file: FileId, text: &str) -> Result<Value, Diagnostic> {
-    if too_deep_positions(text).first().is_some() {
+    if !too_deep_positions(text).is_empty() {
         return Err(Diagnostic::new(
             "E0002",
             format!("nesting deeper than {MAX_NESTING} levels"),
@@ -438,7 +438,7 @@ impl Builder {
                             let id = attr.into_inner().find(|i| i.as_rule() == Rule::ident).expect("grammar: strategy");
                             if t.compat.is_some() {
                                 return Err(Diagnostic::new(
-                                    "E0203",
+                                    "E0205",
                                     "`compat` is given twice",
                                     aspan,
                                     "second strategy",
@@ -454,7 +454,7 @@ impl Builder {
                                 .collect::<R<Vec<_>>>()?;
                             if t.history.is_some() {
                                 return Err(Diagnostic::new(
-                                    "E0203",
+                                    "E0205",
                                     "`history` is given twice",
                                     aspan,
                                     "second history",
@@ -547,7 +547,7 @@ impl Builder {
                             let slot = if kind == "produces" { &mut c.produces } else { &mut c.accepts };
                             if slot.is_some() {
                                 return Err(Diagnostic::new(
-                                    "E0203",
+                                    "E0205",
                                     format!("`{kind}` is given twice"),
                                     mspan,
                                     "second declaration",

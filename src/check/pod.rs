@@ -1,0 +1,343 @@
+//! The typed `pod { ... }` block: pod-level knobs of a component, checked
+//! against the Kubernetes types they become.
+
+use super::values::Fields;
+use super::Checker;
+use crate::diag::Diagnostic;
+use crate::source::Span;
+use crate::syntax::ast::{Item, Value, ValueKind};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+/// The PodPolicy object and the container's volume mounts.
+pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json>)> {
+    use k8s_openapi::api::autoscaling::v2 as hpa;
+    use k8s_openapi::api::core::v1 as core;
+    let ValueKind::Map(block) = &item.value.kind else {
+        c.diags.push(Diagnostic::new(
+            "E0202",
+            "`pod` is a block of pod settings",
+            item.value.span,
+            "expected `{ ... }`",
+        ));
+        return None;
+    };
+    let mut f = Fields::new(Some(block), "`pod`", &mut c.diags);
+    let mut out = Map::new();
+    let mut ok = true;
+    let mut mounts = None;
+    for (key, wire) in [("labels", "labels"), ("annotations", "annotations"), ("node_selector", "nodeSelector")] {
+        if let Some(i) = f.take(key) {
+            match c.reader().string_map(&i.value) {
+                Some(m) => {
+                    out.insert(wire.into(), json!(m));
+                }
+                None => ok = false,
+            }
+        }
+    }
+    if let Some(i) = f.take("service_account") {
+        match c.reader().string(&i.value) {
+            Some(s) => {
+                out.insert("serviceAccountName".into(), json!(s));
+            }
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("termination_grace_period") {
+        match c.reader().duration_ms(&i.value) {
+            Some(ms) => {
+                out.insert("terminationGracePeriodSeconds".into(), json!(ms / 1000));
+            }
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("image_pull_secrets") {
+        match c.reader().strings(&i.value) {
+            Some(names) => {
+                out.insert(
+                    "imagePullSecrets".into(),
+                    json!(names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()),
+                );
+            }
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("disable_default_affinity") {
+        match c.reader().bool(&i.value) {
+            Some(b) => {
+                out.insert("disableDefaultAffinity".into(), json!(b));
+            }
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("autoscaler") {
+        const RULES: [(&str, &str); 6] = [
+            ("cpu_80", "AverageUtilizationCPUPercent80"),
+            ("cpu_50", "AverageUtilizationCPUPercent50"),
+            ("cpu_20", "AverageUtilizationCPUPercent20"),
+            ("memory_80", "AverageUtilizationMemoryPercent80"),
+            ("memory_50", "AverageUtilizationMemoryPercent50"),
+            ("memory_20", "AverageUtilizationMemoryPercent20"),
+        ];
+        let names: Vec<&'static str> = RULES.iter().map(|r| r.0).collect();
+        let ValueKind::List(items) = &i.value.kind else {
+            c.diags.push(Diagnostic::new(
+                "E0202",
+                "`autoscaler` is a list such as `[cpu_80, memory_50]`",
+                i.value.span,
+                "expected a list",
+            ));
+            return None;
+        };
+        let mut rules = Vec::new();
+        let mut seen: Vec<(&str, Span)> = Vec::new();
+        for v in items {
+            let Some(w) = c.reader().word(v, &names) else {
+                ok = false;
+                continue;
+            };
+            let kind = if w.starts_with("cpu") { "cpu" } else { "memory" };
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == kind) {
+                c.diags.push(
+                    Diagnostic::new(
+                        "E0413",
+                        format!("two {kind} rules for the builtin autoscaler"),
+                        v.span,
+                        "second rule",
+                    )
+                    .label(*first, "first rule")
+                    .note("the operator accepts at most one CPU rule and one memory rule"),
+                );
+                ok = false;
+            }
+            seen.push((kind, v.span));
+            rules.extend(RULES.iter().find(|r| r.0 == w).map(|r| r.1));
+        }
+        out.insert("builtinAutoscaler".into(), json!(rules));
+    }
+    if let Some(i) = f.take("env") {
+        match env(c, &i.value) {
+            Some(e) => {
+                out.insert("env".into(), e);
+            }
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("liveness") {
+        let ValueKind::Map(b) = &i.value.kind else {
+            c.diags.push(Diagnostic::new(
+                "E0202",
+                "`liveness` is a block: `liveness { period = 10s }`",
+                i.value.span,
+                "expected `{ ... }`",
+            ));
+            return None;
+        };
+        let mut lf = Fields::new(Some(b), "`liveness`", &mut c.diags);
+        let mut l = Map::new();
+        for (key, wire, secs) in [
+            ("period", "periodSeconds", true),
+            ("initial_delay", "initialDelaySeconds", true),
+            ("success_threshold", "successThreshold", false),
+            ("failure_threshold", "failureThreshold", false),
+        ] {
+            if let Some(x) = lf.take(key) {
+                let v = if secs {
+                    c.reader().duration_ms(&x.value).map(|ms| ms / 1000)
+                } else {
+                    c.reader().int(&x.value, 0, i64::from(i32::MAX))
+                };
+                if key == "success_threshold" && v.is_some_and(|n| n > 1) {
+                    c.diags.push(Diagnostic::new(
+                        "E0206",
+                        "a liveness probe's `success_threshold` must be 1",
+                        x.value.span,
+                        "Kubernetes requires 1",
+                    ));
+                    ok = false;
+                }
+                match v {
+                    Some(n) => {
+                        l.insert(wire.into(), json!(n));
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        lf.finish(&mut c.diags);
+        out.insert("liveness".into(), Json::Object(l));
+    }
+    // Values whose shape is a Kubernetes type: written with Kubernetes' own
+    // field names (snake_case is accepted too) and checked against the type.
+    macro_rules! typed {
+        ($key:literal, $wire:literal, $ty:ty) => {
+            if let Some(i) = f.take($key) {
+                match kube_value::<$ty>(c, &i.value, $key) {
+                    Some(j) => {
+                        out.insert($wire.into(), j);
+                    }
+                    None => ok = false,
+                }
+            }
+        };
+    }
+    typed!("tolerations", "tolerations", Vec<core::Toleration>);
+    typed!("affinity", "affinity", core::Affinity);
+    typed!("security_context", "securityContext", core::PodSecurityContext);
+    typed!("volumes", "volumes", Vec<core::Volume>);
+    typed!("init_containers", "initContainers", Vec<core::Container>);
+    typed!("sidecars", "sidecars", Vec<core::Container>);
+    typed!("startup_probe", "startupProbe", core::Probe);
+    typed!("autoscaling_metrics", "autoScalingMetrics", Vec<hpa::MetricSpec>);
+    typed!("autoscaling_behavior", "autoScalingBehavior", hpa::HorizontalPodAutoscalerBehavior);
+    if let Some(i) = f.take("volume_mounts") {
+        match kube_value::<Vec<core::VolumeMount>>(c, &i.value, "volume_mounts") {
+            Some(j) => mounts = Some(j),
+            None => ok = false,
+        }
+    }
+    if let Some(i) = f.take("vpa") {
+        match c.reader().json(&i.value) {
+            Some(j) => {
+                out.insert("vpa".into(), camel_keys(j, &i.value));
+            }
+            None => ok = false,
+        }
+    }
+    f.finish(&mut c.diags);
+    ok.then_some((Json::Object(out), mounts))
+}
+
+fn env(c: &mut Checker<'_>, v: &Value) -> Option<Json> {
+    let ValueKind::Map(block) = &v.kind else {
+        c.diags.push(Diagnostic::new(
+            "E0202",
+            "`env` is a block: `env { NAME = \"value\", TOKEN = secret(\"s\", \"k\") }`",
+            v.span,
+            "expected `{ ... }`",
+        ));
+        return None;
+    };
+    let _ = Fields::new(Some(block), "`env`", &mut c.diags);
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in &block.items {
+        let resolved = c.reader().resolve(&item.value).clone();
+        match &resolved.kind {
+            ValueKind::Call { callee, args } if callee.joined() == "secret" => {
+                match c.reader().secret_args(item.value.span, args) {
+                    Some(s) => out.push(
+                        json!({"name": item.key.name, "valueFrom": {"secretKeyRef": {"name": s.name, "key": s.key}}}),
+                    ),
+                    None => ok = false,
+                }
+            }
+            ValueKind::Int(_) | ValueKind::Bool(_) | ValueKind::Float(..) => {
+                let text = match &resolved.kind {
+                    ValueKind::Int(i) => i.to_string(),
+                    ValueKind::Bool(b) => b.to_string(),
+                    ValueKind::Float(_, t) => t.clone(),
+                    _ => String::new(),
+                };
+                out.push(json!({"name": item.key.name, "value": text}));
+            }
+            _ => match c.reader().string(&item.value) {
+                Some(s) => out.push(json!({"name": item.key.name, "value": s})),
+                None => ok = false,
+            },
+        }
+    }
+    ok.then_some(Json::Array(out))
+}
+
+/// Converts a value to JSON, renames unquoted snake_case keys to camelCase,
+/// and checks the result against a Kubernetes type: a wrong type or a field
+/// the type does not have is an error.
+fn kube_value<T: DeserializeOwned + Serialize>(c: &mut Checker<'_>, v: &Value, what: &str) -> Option<Json> {
+    let raw = c.reader().json(v)?;
+    let j = camel_keys(raw, v);
+    let typed: T = match serde_json::from_value(j.clone()) {
+        Ok(t) => t,
+        Err(e) => {
+            c.diags.push(Diagnostic::new(
+                "E0202",
+                format!("invalid `{what}`: {e}"),
+                v.span,
+                "does not match the Kubernetes type",
+            ));
+            return None;
+        }
+    };
+    let back = match serde_json::to_value(&typed) {
+        Ok(b) => b,
+        Err(e) => {
+            c.diags.push(Diagnostic::new(
+                "E0202",
+                format!("invalid `{what}`: {e}"),
+                v.span,
+                "does not match the Kubernetes type",
+            ));
+            return None;
+        }
+    };
+    if let Some(path) = dropped_field(&j, &back, String::new()) {
+        c.diags.push(
+            Diagnostic::new(
+                "E0201",
+                format!("unknown field `{path}` in `{what}`"),
+                v.span,
+                "not a field of the Kubernetes type",
+            )
+            .help("fields use the Kubernetes API's names, e.g. `tolerationSeconds` or `toleration_seconds`"),
+        );
+        return None;
+    }
+    Some(back)
+}
+
+/// The first key of `given` that did not survive the round trip through the typed value.
+fn dropped_field(given: &Json, back: &Json, path: String) -> Option<String> {
+    match (given, back) {
+        (Json::Object(a), Json::Object(b)) => a.iter().find_map(|(k, v)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            match b.get(k) {
+                None if !v.is_null() => Some(p),
+                None => None,
+                Some(bv) => dropped_field(v, bv, p),
+            }
+        }),
+        (Json::Array(a), Json::Array(b)) => {
+            a.iter().zip(b).enumerate().find_map(|(i, (x, y))| dropped_field(x, y, format!("{path}[{i}]")))
+        }
+        _ => None,
+    }
+}
+
+/// Renames the keys the user wrote unquoted from snake_case to camelCase;
+/// quoted keys (`"app.kubernetes.io/name"`) are kept as written.
+fn camel_keys(j: Json, v: &Value) -> Json {
+    match (j, &v.kind) {
+        (Json::Object(m), ValueKind::Map(block)) => {
+            let mut out = Map::new();
+            for (k, val) in m {
+                let item = block.items.iter().find(|i| i.key.name == k);
+                let key = match item {
+                    Some(i) if !i.quoted_key => crate::names::camel_case(&k),
+                    _ => k,
+                };
+                let val = match item {
+                    Some(i) => camel_keys(val, &i.value),
+                    None => val,
+                };
+                out.insert(key, val);
+            }
+            Json::Object(out)
+        }
+        (Json::Array(a), ValueKind::List(items)) => {
+            Json::Array(a.into_iter().zip(items).map(|(x, v)| camel_keys(x, v)).collect())
+        }
+        (j, _) => j,
+    }
+}

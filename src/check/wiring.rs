@@ -1,0 +1,286 @@
+//! Pipelines: `a -> topic -> b` edges, turned into each component's inputs
+//! and output, with the schema on both ends of every edge checked.
+
+use super::{Checker, Sym};
+use crate::diag::Diagnostic;
+use crate::ir::{self, ComponentKind};
+use crate::schema::SchemaKind;
+use crate::source::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Topic(usize),
+    Component(usize),
+}
+
+pub struct Edge {
+    pub from: Node,
+    pub to: Node,
+    pub span: Span,
+}
+
+fn node(c: &mut Checker<'_>, path: &crate::syntax::ast::Path) -> Option<Node> {
+    if !path.is_single() {
+        c.diags.push(Diagnostic::new(
+            "E0102",
+            format!("`{}` is not a topic or component", path.joined()),
+            path.span,
+            "expected a name declared in this program",
+        ));
+        return None;
+    }
+    match c.lookup(&path.segments[0], "a topic or component", |s| matches!(s, Sym::Topic(_) | Sym::Component(_)))? {
+        Sym::Topic(t) => Some(Node::Topic(t)),
+        Sym::Component(i) => Some(Node::Component(i)),
+        _ => None,
+    }
+}
+
+pub fn edges(c: &mut Checker<'_>) -> Vec<Edge> {
+    let mut out = Vec::new();
+    let pipelines = c.pipelines.clone();
+    for p in pipelines {
+        for chain in &p.chains {
+            let steps: Vec<Vec<(Node, Span)>> = chain
+                .steps
+                .iter()
+                .map(|ep| ep.names.iter().filter_map(|n| node(c, n).map(|x| (x, n.span))).collect())
+                .collect();
+            for pair in steps.windows(2) {
+                for &(from, fs) in &pair[0] {
+                    for &(to, ts) in &pair[1] {
+                        if let Some(e) = edge(c, from, fs, to, ts) {
+                            out.push(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn edge(c: &mut Checker<'_>, from: Node, fs: Span, to: Node, ts: Span) -> Option<Edge> {
+    let span = fs.to(ts);
+    match (from, to) {
+        (Node::Component(a), Node::Component(b)) => {
+            let (an, bn) = (c.components[a].name.name.clone(), c.components[b].name.name.clone());
+            c.diags.push(
+                Diagnostic::new(
+                    "E0302",
+                    format!("`{an}` and `{bn}` are connected without a topic"),
+                    span,
+                    "components exchange messages through a topic",
+                )
+                .help(format!("declare a topic and put it between them: `{an} -> {an}_out -> {bn}`")),
+            );
+            None
+        }
+        (Node::Topic(a), Node::Topic(b)) => {
+            let (an, bn) = (c.topics[a].name.name.clone(), c.topics[b].name.name.clone());
+            c.diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    format!("topic `{an}` cannot flow into topic `{bn}` directly"),
+                    span,
+                    "a topic -> topic edge",
+                )
+                .help("put a function between the two topics"),
+            );
+            None
+        }
+        (Node::Component(a), Node::Topic(_)) if c.components[a].kind == ComponentKind::Sink => {
+            let n = c.components[a].name.name.clone();
+            c.diags.push(
+                Diagnostic::new("E0306", format!("sink `{n}` writes to no topic"), fs, "a sink is the end of a chain")
+                    .label(c.components[a].name.span, "declared as a sink here"),
+            );
+            None
+        }
+        (Node::Topic(_), Node::Component(b)) if c.components[b].kind == ComponentKind::Source => {
+            let n = c.components[b].name.name.clone();
+            c.diags.push(
+                Diagnostic::new(
+                    "E0306",
+                    format!("source `{n}` reads no topic"),
+                    ts,
+                    "a source is the start of a chain",
+                )
+                .label(c.components[b].name.span, "declared as a source here"),
+            );
+            None
+        }
+        _ => Some(Edge { from, to, span }),
+    }
+}
+
+/// Fills in inputs and outputs and checks every edge's schemas.
+pub fn apply(c: &mut Checker<'_>, edges: &[Edge], topics: &[ir::Topic], comps: &mut [ir::Component]) {
+    // Components that failed to build are absent; map declaration index to IR index.
+    let index = |i: usize, comps: &[ir::Component], c: &Checker<'_>| -> Option<usize> {
+        let name = &c.components[i].name.name;
+        comps.iter().position(|x| &x.name == name)
+    };
+    let mut output_span: Vec<Option<Span>> = vec![None; comps.len()];
+    for e in edges {
+        match (e.from, e.to) {
+            (Node::Component(a), Node::Topic(t)) => {
+                let Some(ci) = index(a, comps, c) else { continue };
+                let comp = &mut comps[ci];
+                match comp.output {
+                    Some(existing) if existing != t => {
+                        c.diags.push(
+                            Diagnostic::new(
+                                "E0304",
+                                format!("`{}` writes to two topics, `{}` and `{}`", comp.name, topics[existing].name, topics[t].name),
+                                e.span,
+                                "second output topic",
+                            )
+                            .label(output_span[ci].unwrap_or(e.span), "first output topic")
+                            .note("a Pulsar function or source has one output topic; fan out from that topic instead: `f -> out -> [a, b]`"),
+                        );
+                    }
+                    _ => {
+                        comp.output = Some(t);
+                        output_span[ci] = Some(e.span);
+                    }
+                }
+                if topics[t].pattern {
+                    c.diags.push(Diagnostic::new(
+                        "E0301",
+                        format!("`{}` is a topic pattern and cannot be written to", topics[t].name),
+                        e.span,
+                        "pattern as output",
+                    ));
+                }
+            }
+            (Node::Topic(t), Node::Component(b)) => {
+                let Some(ci) = index(b, comps, c) else { continue };
+                let comp = &mut comps[ci];
+                if !comp.inputs.iter().any(|i| i.topic == t) {
+                    comp.inputs.push(ir::Input { topic: t, receiver_queue_size: None, crypto: None });
+                }
+            }
+            _ => {}
+        }
+    }
+    for comp in comps.iter_mut() {
+        // A `consumer { }` block was kept as a template input: apply it to the real inputs.
+        if let Some(pos) = comp.inputs.iter().position(|i| i.topic == usize::MAX) {
+            let template = comp.inputs.remove(pos);
+            for input in &mut comp.inputs {
+                input.receiver_queue_size = template.receiver_queue_size;
+                input.crypto = template.crypto.clone();
+            }
+        }
+    }
+    for (ci, comp) in comps.iter_mut().enumerate() {
+        check_schemas(c, comp, topics, output_span[ci]);
+    }
+}
+
+fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::Topic], out_span: Option<Span>) {
+    let decl_span = comp.span;
+    if let Some(t) = comp.output {
+        let topic = &topics[t];
+        match &comp.output_schema {
+            None if comp.kind == ComponentKind::Function => {
+                c.diags.push(
+                    Diagnostic::new(
+                        "E0503",
+                        format!("function `{}` has no output type but writes to `{}`", comp.name, topic.name),
+                        out_span.unwrap_or(decl_span),
+                        "output edge",
+                    )
+                    .label(decl_span, "declared without `-> TYPE`")
+                    .help(format!(
+                        "declare the output: `function {}(...) -> {}`",
+                        comp.name,
+                        topic.schema.display()
+                    )),
+                );
+            }
+            Some(s) if !writes_compatible(s, &topic.schema) => {
+                c.diags.push(
+                    Diagnostic::new(
+                        "E0503",
+                        format!(
+                            "`{}` writes {} but topic `{}` holds {}",
+                            comp.name,
+                            s.display(),
+                            topic.name,
+                            topic.schema.display()
+                        ),
+                        out_span.unwrap_or(decl_span),
+                        "schemas differ on this edge",
+                    )
+                    .label(topic.span, format!("topic declared as {}", topic.schema.display()))
+                    .label(decl_span, format!("writes {}", s.display())),
+                );
+            }
+            _ => {}
+        }
+    }
+    let inputs: Vec<usize> = comp.inputs.iter().map(|i| i.topic).collect();
+    for t in inputs {
+        let topic = &topics[t];
+        match comp.kind {
+            ComponentKind::Function => {
+                if let Some(s) = &comp.input_schema {
+                    if !reads_compatible(s, &topic.schema) {
+                        c.diags.push(
+                            Diagnostic::new(
+                                "E0503",
+                                format!(
+                                    "`{}` reads {} but topic `{}` holds {}",
+                                    comp.name,
+                                    s.display(),
+                                    topic.name,
+                                    topic.schema.display()
+                                ),
+                                decl_span,
+                                format!("reads {}", s.display()),
+                            )
+                            .label(topic.span, format!("topic declared as {}", topic.schema.display())),
+                        );
+                    }
+                }
+            }
+            ComponentKind::Sink => {
+                if let Some((accepts, accepts_span)) = c.accepts.get(&comp.name).cloned() {
+                    let kind = topic.schema.kind_name();
+                    let ok = accepts.iter().any(|a| a == "any" || a == kind);
+                    if !ok {
+                        c.diags.push(
+                            Diagnostic::new(
+                                "E0505",
+                                format!("sink `{}` cannot read topic `{}`: it holds {kind}", comp.name, topic.name),
+                                decl_span,
+                                format!("accepts {}", accepts.join(" | ")),
+                            )
+                            .label(topic.span, format!("declared as {}", topic.schema.display()))
+                            .label(accepts_span, "what the connector accepts"),
+                        );
+                    }
+                }
+                // The sink reads with the topic's schema; its class comes from the connector when it names one.
+                let class = comp.input_schema.as_ref().and_then(|s| s.class_name.clone());
+                let mut s = topic.schema.clone();
+                if class.is_some() {
+                    s.class_name = class;
+                }
+                comp.input_schema = Some(s);
+            }
+            ComponentKind::Source => {}
+        }
+    }
+}
+
+fn writes_compatible(written: &crate::schema::Schema, topic: &crate::schema::Schema) -> bool {
+    written.same_data(topic) || matches!(topic.kind, SchemaKind::Primitive(crate::schema::Primitive::Bytes))
+}
+
+fn reads_compatible(read: &crate::schema::Schema, topic: &crate::schema::Schema) -> bool {
+    read.same_data(topic)
+        || matches!(read.kind, SchemaKind::AutoConsume | SchemaKind::Primitive(crate::schema::Primitive::Bytes))
+}
