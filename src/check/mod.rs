@@ -319,11 +319,12 @@ impl<'a> Checker<'a> {
             return None;
         }
         let candidates: Vec<&str> = self.names.iter().filter(|(_, (s, _))| fits(*s)).map(|(n, _)| n.as_str()).collect();
+        let noun = expected.trim_start_matches("a ").trim_start_matches("an ");
         let mut d = Diagnostic::new(
             "E0102",
-            format!("unknown {expected} `{}`", name.name),
+            format!("cannot find {noun} `{}`", name.name),
             name.span,
-            format!("no {expected} is called `{}`", name.name),
+            format!("no {noun} is called `{}`", name.name),
         );
         if let Some(s) = suggest(&name.name, candidates.iter().copied()) {
             let span = self.names[s].1;

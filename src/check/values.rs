@@ -113,7 +113,9 @@ impl<'a> Fields<'a> {
 /// The closest candidate by edit distance, when it is close enough to be a typo.
 pub fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
     let limit = (name.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &str)> = None;
+    // Ranked by closeness (a name containing the other counts as close), then
+    // by raw distance, then by name so that ties are stable.
+    let mut best: Option<(usize, usize, &str)> = None;
     for c in candidates {
         if c == name {
             continue;
@@ -121,11 +123,11 @@ pub fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         let d = edit_distance(&name.to_lowercase(), &c.to_lowercase());
         let contains = c.len() > 2 && name.len() > 2 && (c.contains(name) || name.contains(c));
         let score = if contains { d.min(limit) } else { d };
-        if score <= limit && best.is_none_or(|(bd, bc)| (score, c) < (bd, bc)) {
-            best = Some((score, c));
+        if score <= limit && best.is_none_or(|b| (score, d, c) < b) {
+            best = Some((score, d, c));
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }
 
 pub fn edit_distance(a: &str, b: &str) -> usize {

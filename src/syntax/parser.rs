@@ -346,7 +346,10 @@ type R<T> = Result<T, Diagnostic>;
 impl Builder {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, self.base + s.start(), self.base + s.end())
+        // Pest counts whitespace skipped before a failed optional part as
+        // part of the rule; labels should end at the last real character.
+        let end = s.start() + p.as_str().trim_end().len();
+        Span::new(self.file, self.base + s.start(), self.base + end)
     }
 
     fn ident(&self, p: Pair<Rule>) -> Ident {
