@@ -593,4 +593,119 @@ Example:
 
 Fix: Add the consumer, or ignore the warning if someone outside reads it.",
     },
+    CodeInfo {
+        code: "E0506",
+        title: "a producer's schema breaks the topic's strategy",
+        explanation: "A component writing to a topic registers its schema there. The broker accepts it only if it passes the topic's compatibility strategy against the registered version (all versions for the *_transitive strategies): backward means the new schema can read the old data, forward that old readers can read the new data, full both. A schema equal to a registered version is always accepted.
+
+Example:
+
+    topic orders : OrderV2 compat backward history [OrderV1]
+    function f(string) -> OrderV1 = ...   // field `note` in V2 has no default
+
+Fix: Make the change compatible (add defaults, keep field types), or choose another strategy for the topic.",
+    },
+    CodeInfo {
+        code: "E0507",
+        title: "a consumer cannot read the topic",
+        explanation: "A component subscribing with a schema must be able to read the topic's latest version (every version for backward_transitive and full_transitive), as the broker checks when it subscribes; otherwise it fails to start with IncompatibleSchemaException and is restarted forever.
+
+Example:
+
+    topic orders : Order
+    function f(OrderWithTier) -> ...   // reads a field `tier` without default
+
+Fix: Give the new reader field a default, or read with the topic's schema.",
+    },
+    CodeInfo {
+        code: "E0508",
+        title: "a topic's history is not a legal evolution",
+        explanation: "A topic may list its earlier versions, oldest first (`history [V1, V2]`); each version, and finally the declared schema, must be a legal registration after the ones before it under the topic's strategy.
+
+Example:
+
+    topic t : V2 compat backward history [V1]   // V2 adds a field without default
+
+Fix: Fix the new version, or correct the history.",
+    },
+    CodeInfo {
+        code: "E0509",
+        title: "producers disagree on a topic's schema",
+        explanation: "Two components write different schemas to one topic. Each would register its own version, and readers see a mix of both.
+
+Example:
+
+    pipeline p { a -> t, b -> t }   // a writes Order, b writes Payment
+
+Fix: Write one schema to the topic, or give each producer its own topic.",
+    },
+    CodeInfo {
+        code: "W0302",
+        title: "bytes on a typed topic",
+        explanation: "A component reads or writes raw bytes on a topic declared with a schema. The broker lets it through (bytes skip the registry), so nothing checks the data.
+
+Example:
+
+    topic orders : Order
+    function f(bytes) -> ...   // reads orders as bytes
+
+Fix: Declare the schema the component really uses, or `auto_consume` to read any schema.",
+    },
+    CodeInfo {
+        code: "W0303",
+        title: "accepted by the broker, unsafe to decode",
+        explanation: "The broker's resolver accepts the schemas, but some messages cannot be decoded: typically a reader enum that lost writer symbols. `mesh check --schema-rules strict` makes this an error.
+
+Example:
+
+    writer enum Tier { gold, silver, bronze }, reader enum Tier { gold, silver }
+
+Fix: Keep every symbol the writer may send, or give the reader enum a default.",
+    },
+    CodeInfo {
+        code: "W0304",
+        title: "a cycle in the pipeline",
+        explanation: "Components feed each other in a loop through their topics; messages can circulate forever unless a function stops forwarding them.
+
+Example:
+
+    pipeline p { a -> t1 -> b -> t2 -> a }
+
+Fix: Make sure the loop ends, or break it.",
+    },
+    CodeInfo {
+        code: "E0414",
+        title: "a vertical autoscaler with a replica range",
+        explanation: "A replica range creates a horizontal pod autoscaler; the operator rejects a vertical one (`pod { vpa }`) beside it, because both would resize the same pods.
+
+Example:
+
+    replicas = 1..4
+    pod { vpa { update_policy { update_mode = \"Auto\" } } }
+
+Fix: Use a fixed `replicas = N` with `vpa`, or drop `vpa`.",
+    },
+    CodeInfo {
+        code: "W0103",
+        title: "settings ignored in a FunctionMesh",
+        explanation: "FunctionMesh items carry no metadata and are named `<mesh>-<item>`, so a component's `labels`, `annotations` and `pulsar_name` have no effect with `--mesh`.
+
+Example:
+
+    function f(string) = java(\"F\") { jar = \"f.jar\", labels { team = \"a\" } }   // compiled with --mesh
+
+Fix: Use `pod { labels { ... } }`, or compile without `--mesh`.",
+    },
+    CodeInfo {
+        code: "E0510",
+        title: "a breaking schema change since the baseline",
+        explanation: "`mesh check --baseline OLD` compares every topic with the deployed version (OLD is a .mesh file, or a bundle mesh compiled, which records its topics in the `<mesh>-topics` ConfigMap). A topic whose schema changed must pass its strategy against the old versions, or the broker refuses the new schema and readers deployed with the old one break.
+
+Example:
+
+    // deployed: schema Order = avro { id: long }
+    // now:      schema Order = avro { id: long, note: string }   // compat backward, no default
+
+Fix: Give new fields defaults, keep field types, or publish to a new topic.",
+    },
 ];

@@ -12,6 +12,7 @@ pub struct Options {
     pub profile: Option<String>,
     /// One FunctionMesh instead of one object per component.
     pub mesh: bool,
+    pub schema_rules: crate::schema::avro_compat::Rules,
 }
 
 pub struct Output {
@@ -21,7 +22,10 @@ pub struct Output {
 }
 
 pub fn compile(loaded: &Loaded, opts: &Options) -> Output {
-    let (program, diags) = check::check(loaded, &check::Options { profile: opts.profile.clone(), mesh: opts.mesh });
+    let (program, diags) = check::check(
+        loaded,
+        &check::Options { profile: opts.profile.clone(), mesh: opts.mesh, schema_rules: opts.schema_rules },
+    );
     let objects = program.as_ref().map(|p| emit::crd::emit(p, emit::crd::CrdOptions { mesh: opts.mesh }));
     Output { program, objects, diags }
 }

@@ -9,14 +9,18 @@
 // built only on failure, so their size costs nothing on the success path.
 #![allow(clippy::result_large_err)]
 
+pub mod baseline;
 pub mod check;
 pub mod codes;
 pub mod compile;
 pub mod diag;
 pub mod emit;
+pub mod fmt;
+pub mod graph;
 pub mod ir;
 pub mod load;
 pub mod names;
+pub mod policy;
 pub mod quantity;
 pub mod render;
 pub mod report;

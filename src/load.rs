@@ -191,7 +191,8 @@ impl Loader {
 
     fn use_file(&mut self, from: FileId, rel: &str, span: Span, stack: &mut Vec<FileId>) {
         let base = self.paths.get(&from).and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
-        let path = base.join(rel);
+        // `./x.mesh` would otherwise show as `dir/./x.mesh` in messages.
+        let path: PathBuf = base.join(rel).components().filter(|c| *c != std::path::Component::CurDir).collect();
         let key = canonical(&path);
         if let Some(&existing) = self.by_path.get(&key) {
             self.loaded.file_uses.insert(span, existing);

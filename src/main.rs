@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 use mesh::diag::{self, Diagnostic};
 use mesh::load::{self, LoadError, Loaded};
+use mesh::policy::Policy;
 use mesh::render::{self, Format};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -44,7 +45,7 @@ enum Command {
     },
     /// Check pipelines without writing anything
     #[command(
-        after_help = "Examples:\n  mesh check shop.mesh\n  mesh check pipelines/ --format json\n  mesh check shop.mesh --deny-warnings"
+        after_help = "Examples:\n  mesh check shop.mesh\n  mesh check pipelines/ --format json\n  mesh check shop.mesh --deny-warnings\n  mesh check shop.mesh --schema-rules strict\n  mesh check shop.mesh --baseline deployed/bundle.yaml"
     )]
     Check {
         /// Files or directories (searched for *.mesh)
@@ -59,6 +60,46 @@ enum Command {
         /// Apply the settings of a `profile` block over `defaults`
         #[arg(long)]
         profile: Option<String>,
+        /// How Avro and JSON schemas are compared: as Pulsar's broker does, or
+        /// strictly (Java's SchemaCompatibility: what is safe to decode)
+        #[arg(long, value_enum, default_value = "broker")]
+        schema_rules: SchemaRules,
+        /// The deployed version to compare topic schemas with: a .mesh file or
+        /// a bundle that mesh compiled
+        #[arg(long, value_name = "OLD")]
+        baseline: Option<PathBuf>,
+    },
+    /// Format .mesh files in the canonical layout
+    #[command(
+        after_help = "Examples:\n  mesh fmt shop.mesh              rewrite the file in place\n  mesh fmt pipelines/ --check     print a diff and exit 1 when a file is not formatted"
+    )]
+    Fmt {
+        /// Files or directories (searched for *.mesh)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing; print a diff and exit 1 when a file is not formatted
+        #[arg(long)]
+        check: bool,
+    },
+    /// Draw the pipeline as a graph
+    #[command(
+        after_help = "Examples:\n  mesh graph shop.mesh | dot -Tpng > shop.png\n  mesh graph shop.mesh --format mermaid\n  mesh graph shop.mesh --format svg > shop.svg"
+    )]
+    Graph {
+        /// The .mesh files of one program
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value = "dot")]
+        format: mesh::graph::GraphFormat,
+    },
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  mesh completions bash > /etc/bash_completion.d/mesh\n  mesh completions zsh > \"${fpath[1]}/_mesh\"\n  mesh completions fish > ~/.config/fish/completions/mesh.fish"
+    )]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
     },
     /// Explain a diagnostic code
     #[command(after_help = "Example:\n  mesh explain E0201")]
@@ -69,9 +110,30 @@ enum Command {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum SchemaRules {
+    Broker,
+    Strict,
+}
+
+impl From<SchemaRules> for mesh::schema::avro_compat::Rules {
+    fn from(r: SchemaRules) -> Self {
+        match r {
+            SchemaRules::Broker => mesh::schema::avro_compat::Rules::Broker,
+            SchemaRules::Strict => mesh::schema::avro_compat::Rules::Strict,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum CheckFormat {
+    /// Rendered for people (colour only on a terminal; NO_COLOR is respected)
     Human,
+    /// One JSON document with every diagnostic and the counts
     Json,
+    /// SARIF 2.1.0, for code-scanning services
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request)
+    Github,
 }
 
 fn main() -> ExitCode {
@@ -83,6 +145,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Points a diagnostic from a standalone parse (file 0) at the file it came from.
+fn retarget(mut d: Diagnostic, file: mesh::source::FileId) -> Diagnostic {
+    d.primary.span.file = file;
+    for l in &mut d.secondary {
+        l.span.file = file;
+    }
+    d
+}
+
+/// Writes to stdout; a closed pipe (`mesh ... | head`) ends the output quietly.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.write_all(b"\n")).and_then(|_| out.flush());
 }
 
 fn color() -> bool {
@@ -113,9 +190,14 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
     match cli.command {
         Command::Compile { files, mesh, output, format, profile } => {
             let loaded = load::load(&files)?;
-            let out = mesh::compile::compile(&loaded, &mesh::compile::Options { profile, mesh });
-            print_diags(&loaded, &out.diags);
-            let Some(objects) = out.objects else { return Ok(ExitCode::from(1)) };
+            let policy = Policy::find(&files[0]).map_err(LoadError)?;
+            let out = mesh::compile::compile(&loaded, &mesh::compile::Options { profile, mesh, ..Default::default() });
+            let diags = policy.apply(&loaded.sources, out.diags);
+            print_diags(&loaded, &diags);
+            // mesh.toml can make a warning an error; then nothing is written either.
+            let Some(objects) = out.objects.filter(|_| !diags.iter().any(Diagnostic::is_error)) else {
+                return Ok(ExitCode::from(1));
+            };
             match output {
                 Some(dir) => {
                     render::write_dir(&objects, &dir, format).map_err(|e| {
@@ -132,37 +214,192 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { paths, format, deny_warnings, profile } => {
+        Command::Check { paths, format, deny_warnings, profile, schema_rules, baseline } => {
             let files = mesh_files(&paths)?;
-            let mut any_error = false;
-            let mut reports = Vec::new();
-            for file in &files {
-                let loaded = load::load(std::slice::from_ref(file))?;
-                let out =
-                    mesh::compile::compile(&loaded, &mesh::compile::Options { profile: profile.clone(), mesh: false });
-                let (errors, warnings) = diag::summary(&out.diags);
-                any_error |= errors > 0 || (deny_warnings && warnings > 0);
-                match format {
-                    CheckFormat::Human => print_diags(&loaded, &out.diags),
-                    CheckFormat::Json => reports.push(mesh::report::json_diagnostics(&loaded.sources, &out.diags)),
+            let baseline = match &baseline {
+                Some(old) => match baseline_records(old, schema_rules.into())? {
+                    Some(records) => Some(records),
+                    None => return Ok(ExitCode::from(1)),
+                },
+                None => None,
+            };
+            let policy =
+                Policy::find(paths.first().map_or(std::path::Path::new("."), |p| p.as_path())).map_err(LoadError)?;
+            let opts =
+                mesh::compile::Options { profile: profile.clone(), mesh: false, schema_rules: schema_rules.into() };
+            let checked = check_files(&files, &opts, baseline.as_deref(), &policy)?;
+            let mut errors = 0;
+            let mut warnings = 0;
+            for (_, diags) in &checked {
+                let (e, w) = diag::summary(diags);
+                errors += e;
+                warnings += w;
+            }
+            match format {
+                CheckFormat::Human => {
+                    let mut err = std::io::stderr().lock();
+                    for (loaded, diags) in &checked {
+                        let _ = err.write_all(diag::render_human(&loaded.sources, diags, color()).as_bytes());
+                    }
+                    if errors + warnings > 0 {
+                        let _ = writeln!(err, "{}", summary_line(errors, warnings));
+                    }
+                }
+                CheckFormat::Json => {
+                    let all: Vec<serde_json::Value> =
+                        checked.iter().flat_map(|(l, d)| mesh::report::json_diagnostics(&l.sources, d)).collect();
+                    let doc = serde_json::json!({ "diagnostics": all, "errors": errors, "warnings": warnings });
+                    print_stdout(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+                }
+                CheckFormat::Sarif => {
+                    let runs: Vec<(&mesh::source::Sources, &[Diagnostic])> =
+                        checked.iter().map(|(l, d)| (&l.sources, d.as_slice())).collect();
+                    print_stdout(&serde_json::to_string_pretty(&mesh::report::sarif(&runs)).unwrap_or_default());
+                }
+                CheckFormat::Github => {
+                    let mut out = std::io::stdout().lock();
+                    for (loaded, diags) in &checked {
+                        let _ = out.write_all(mesh::report::github(&loaded.sources, diags).as_bytes());
+                    }
                 }
             }
-            if format == CheckFormat::Json {
-                let all: Vec<serde_json::Value> = reports.into_iter().flatten().collect();
-                let errors = all.iter().filter(|d| d["severity"] == "error").count();
-                let doc = serde_json::json!({ "diagnostics": all, "errors": errors, "warnings": all.len() - errors });
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            let failed = errors > 0 || (deny_warnings && warnings > 0);
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Fmt { paths, check } => {
+            let mut failed = false;
+            for file in mesh_files(&paths)? {
+                let text = load::read_source(&file)?;
+                match mesh::fmt::format_source(&text) {
+                    Err(diags) => {
+                        let mut sources = mesh::source::Sources::new();
+                        let id = sources.add(file.display().to_string(), text.clone(), false);
+                        let diags: Vec<Diagnostic> = diags.into_iter().map(|d| retarget(d, id)).collect();
+                        eprint!("{}", diag::render_human(&sources, &diags, color()));
+                        failed = true;
+                    }
+                    Ok(formatted) if formatted == text => {}
+                    Ok(formatted) if check => {
+                        let diff = similar::TextDiff::from_lines(&text, &formatted);
+                        let name = file.display().to_string();
+                        print_stdout(
+                            diff.unified_diff().header(&name, &format!("{name} (formatted)")).to_string().trim_end(),
+                        );
+                        failed = true;
+                    }
+                    Ok(formatted) => {
+                        let tmp = file.with_extension("mesh.fmt-tmp");
+                        std::fs::write(&tmp, &formatted).and_then(|_| std::fs::rename(&tmp, &file)).map_err(|e| {
+                            let _ = std::fs::remove_file(&tmp);
+                            LoadError(format!("cannot write `{}`: {}", file.display(), load::io_reason(&e)))
+                        })?;
+                    }
+                }
             }
-            Ok(if any_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Graph { files, format } => {
+            let loaded = load::load(&files)?;
+            let (program, diags) = mesh::check::check(&loaded, &Default::default());
+            let Some(program) = program else {
+                print_diags(&loaded, &diags);
+                return Ok(ExitCode::from(1));
+            };
+            print_stdout(mesh::graph::render(&program, &diags, format).trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mesh", &mut out);
+            print_stdout(String::from_utf8_lossy(&out).trim_end());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Explain { code } => match mesh::codes::lookup(&code) {
             Some(info) => {
-                println!("{}: {}\n\n{}", info.code, info.title, info.explanation);
+                print_stdout(&format!("{}: {}\n\n{}", info.code, info.title, info.explanation));
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(LoadError(format!("`{code}` is not a mesh diagnostic code; codes look like E0201 or W0101"))),
         },
     }
+}
+
+/// A checked program with its diagnostics.
+type Checked = (Loaded, Vec<Diagnostic>);
+
+/// Checks every file that is not `use`d by another one of them (those are
+/// checked as part of the program that uses them), two or more at a time.
+fn check_files(
+    files: &[PathBuf],
+    opts: &mesh::compile::Options,
+    baseline: Option<&[mesh::baseline::TopicRecord]>,
+    policy: &Policy,
+) -> Result<Vec<Checked>, LoadError> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(files.len()).max(1);
+    let chunk = files.len().div_ceil(workers).max(1);
+    let results: Vec<Result<Vec<Checked>, LoadError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|file| {
+                            let loaded = load::load(std::slice::from_ref(file))?;
+                            let mut out = mesh::compile::compile(&loaded, opts);
+                            if let (Some(old), Some(program)) = (baseline, &out.program) {
+                                out.diags.extend(mesh::baseline::check(program, old, opts.schema_rules));
+                            }
+                            let diags = policy.apply(&loaded.sources, out.diags);
+                            Ok((loaded, diags))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(LoadError("internal error while checking".into()))))
+            .collect()
+    });
+    let mut all = Vec::new();
+    for r in results {
+        all.extend(r?);
+    }
+    let used: std::collections::BTreeSet<PathBuf> = all
+        .iter()
+        .flat_map(|(l, _)| l.file_uses.values().map(|id| PathBuf::from(&l.sources.get(*id).name)))
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    Ok(files
+        .iter()
+        .zip(all)
+        .filter(|(f, _)| !std::fs::canonicalize(f).is_ok_and(|c| used.contains(&c)))
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// The topics of the baseline, or `None` when the baseline program itself has
+/// errors (they are printed).
+fn baseline_records(
+    old: &std::path::Path,
+    rules: mesh::schema::avro_compat::Rules,
+) -> Result<Option<Vec<mesh::baseline::TopicRecord>>, LoadError> {
+    if old.extension().is_some_and(|e| e == "mesh") {
+        let loaded = load::load(&[old.to_path_buf()])?;
+        let opts = mesh::compile::Options { schema_rules: rules, ..Default::default() };
+        let out = mesh::compile::compile(&loaded, &opts);
+        return match out.program {
+            Some(p) => Ok(Some(mesh::baseline::records(&p))),
+            None => {
+                eprintln!("the baseline `{}` does not compile:", old.display());
+                print_diags(&loaded, &out.diags);
+                Ok(None)
+            }
+        };
+    }
+    let text = load::read_source(old)?;
+    mesh::baseline::from_bundle(&text).map(Some).map_err(|e| LoadError(format!("baseline `{}`: {e}", old.display())))
 }
 
 /// The .mesh files named directly or found under the given directories, sorted.

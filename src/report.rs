@@ -38,3 +38,116 @@ pub fn json_diagnostics(sources: &Sources, diags: &[Diagnostic]) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A rule's SARIF name: its title as one identifier (`unknown setting` -> `UnknownSetting`).
+fn rule_name(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            cs.next().map(|f| f.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// GitHub Actions workflow commands: one `::error` or `::warning` line per diagnostic.
+pub fn github(sources: &Sources, diags: &[Diagnostic]) -> String {
+    // Workflow command values escape `%`, CR and LF; property values also `:` and `,`.
+    fn data(s: &str) -> String {
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn property(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for d in diags {
+        let f = sources.get(d.primary.span.file);
+        let (line, col) = f.line_col(d.primary.span.start as usize);
+        let (end_line, end_col) = f.line_col(d.primary.span.end as usize);
+        let mut message = d.message.clone();
+        if let Some(h) = &d.help {
+            message.push_str(&format!("\nhelp: {h}"));
+        }
+        out.push_str(&format!(
+            "::{} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={}::{}\n",
+            d.severity.as_str(),
+            property(&f.name),
+            property(d.code),
+            data(&message)
+        ));
+    }
+    out
+}
+
+/// One SARIF 2.1.0 log for a whole run: a rule per diagnostic code, a result per diagnostic.
+pub fn sarif(results: &[(&Sources, &[Diagnostic])]) -> Value {
+    let rules: Vec<Value> = crate::codes::CODES
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.code,
+                "name": rule_name(c.title),
+                "shortDescription": { "text": c.title },
+                "fullDescription": { "text": c.explanation },
+                "help": { "text": c.explanation },
+                "defaultConfiguration": { "level": if c.code.starts_with('E') { "error" } else { "warning" } },
+            })
+        })
+        .collect();
+    let index = |code: &str| crate::codes::CODES.iter().position(|c| c.code == code).unwrap_or(0);
+    let region = |sources: &Sources, span: Span| {
+        let f = sources.get(span.file);
+        let (sl, sc) = f.line_col(span.start as usize);
+        let (el, ec) = f.line_col(span.end as usize);
+        json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": f.name.replace('\\', "/") },
+                "region": { "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec },
+            }
+        })
+    };
+    let mut out = Vec::new();
+    for (sources, diags) in results {
+        for d in diags.iter() {
+            let mut message = d.message.clone();
+            if let Some(h) = &d.help {
+                message.push_str(&format!(" (help: {h})"));
+            }
+            let related: Vec<Value> = d
+                .secondary
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut r = region(sources, l.span);
+                    r["id"] = json!(i);
+                    r["message"] = json!({ "text": l.message });
+                    r
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": d.code,
+                "ruleIndex": index(d.code),
+                "level": d.severity.as_str(),
+                "message": { "text": message },
+                "locations": [region(sources, d.primary.span)],
+            });
+            if !related.is_empty() {
+                result["relatedLocations"] = json!(related);
+            }
+            out.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "mesh",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": out,
+        }],
+    })
+}

@@ -96,6 +96,14 @@ fn cases() -> Vec<Case> {
             message: "cannot read topic `raw`",
             span: "es",
         },
+        base("E0506", "schema V1 = avro { id: long, x: string }\nschema V2 = avro { id: long }\ntopic t : V2 compat backward\nfunction g(string) -> V1 = java(\"G\") { jar = \"g.jar\" }\nfunction h(V2) = java(\"H\") { jar = \"h.jar\" }\npipeline y { input -> g -> t -> h }\n", "field x", "g -> t"),
+        base("E0507", "schema A = avro { id: long }\nschema B = avro { id: long, tier: string }\ntopic t : A external\nfunction g(B) = java(\"G\") { jar = \"g.jar\" }\npipeline y { t -> g }\n", "field tier", "g"),
+        base("E0508", "schema A = avro { id: long }\nschema B = avro { id: long, n: string }\ntopic t : B compat backward history [A] external\nfunction g(B) = java(\"G\") { jar = \"g.jar\" }\npipeline y { t -> g }\n", "not a legal next version", "B"),
+        base("E0509", "topic t : string\nfunction g(string) -> string = java(\"G\") { jar = \"g.jar\" }\nfunction h(string) -> int64 = java(\"H\") { jar = \"h.jar\" }\nfunction k(string) = java(\"K\") { jar = \"k.jar\" }\npipeline y { input -> [g, h] -> t -> k }\n", "write different schemas", "h"),
+        base("W0302", "function g(bytes) = java(\"G\") { jar = \"g.jar\" }\npipeline y { input -> g }\n", "raw bytes", "g"),
+        base("W0303", "schema E1 = avro { tier: enum Tier { a, b, c } }\nschema E2 = avro { tier: enum Tier { a, b } }\ntopic t : E1 external\nfunction g(E2) = java(\"G\") { jar = \"g.jar\" }\npipeline y { t -> g }\n", "Tier", "g"),
+        base("W0304", "topic t1 : string\ntopic t2 : string\nfunction g(string) -> string = java(\"G\") { jar = \"g.jar\" }\nfunction h(string) -> string = java(\"H\") { jar = \"h.jar\" }\npipeline y { input -> g -> t1 -> h -> t2 -> g }\n", "has a cycle", "g"),
+        base("E0414", "function g(string) = java(\"G\") { jar = \"g.jar\", replicas = 1..3, pod { vpa { updatePolicy { updateMode = \"Auto\" } } } }\npipeline y { input -> g }\n", "vertical pod autoscaler", "1..3"),
         base("W0101", "schema Unused = avro { id: long }\n", "never used", "Unused"),
         base("W0102", "use std::io::kafka\n", "never used", "kafka"),
         base("W0301", "topic spare : string\nfunction g(string) -> string = java(\"G\") { jar = \"g.jar\" }\npipeline y { input -> g -> spare }\n", "never read", "spare"),
@@ -135,16 +143,51 @@ fn every_code_is_exercised_with_its_message_and_span() {
 #[test]
 fn unknown_profile() {
     let loaded = load_text("p.mesh", &format!("{BASE}profile staging {{ tenant = \"s\" }}\n"));
-    let out = compile(&loaded, &Options { profile: Some("stagin".into()), mesh: false });
+    let out = compile(&loaded, &Options { profile: Some("stagin".into()), ..Options::default() });
     let d = out.diags.iter().find(|d| d.code == "E0108").expect("E0108");
     assert_eq!(d.message, "there is no profile `stagin`");
     assert_eq!(d.help.as_deref(), Some("did you mean `staging`?"));
 }
 
 #[test]
+fn settings_ignored_in_a_mesh() {
+    let text = format!("{BASE}function g(string) = java(\"G\") {{ jar = \"g.jar\", labels {{ team = \"a\" }} }}\npipeline y {{ input -> g }}\n");
+    let loaded = load_text("m.mesh", &text);
+    let out = compile(&loaded, &Options { mesh: true, ..Options::default() });
+    let d = out.diags.iter().find(|d| d.code == "W0103").expect("W0103");
+    assert!(d.message.contains("have no effect in a FunctionMesh"), "{}", d.message);
+    assert_eq!(loaded.sources.text(d.primary.span), "g");
+}
+
+#[test]
+fn breaking_change_against_a_baseline() {
+    let old = format!("{BASE}schema O = avro {{ id: long }}\ntopic t : O compat backward external\nfunction g(O) = java(\"G\") {{ jar = \"g.jar\" }}\npipeline y {{ t -> g }}\n");
+    let new = old.replace("schema O = avro { id: long }", "schema O = avro { id: long, note: string }");
+    let compiled = |text: &str| {
+        let loaded = load_text("b.mesh", text);
+        let out = compile(&loaded, &Options::default());
+        (loaded, out.program.expect("compiles"), out.objects.expect("objects"))
+    };
+    let (_, old_program, old_objects) = compiled(&old);
+    let (loaded, new_program, _) = compiled(&new);
+    // From the program, and from the bundle the old program compiled to: the same verdict.
+    let from_bundle = mesh::baseline::from_bundle(&mesh::render::yaml(&old_objects)).unwrap();
+    assert_eq!(from_bundle, mesh::baseline::records(&old_program));
+    let diags = mesh::baseline::check(&new_program, &from_bundle, Default::default());
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code, "E0510");
+    assert!(diags[0].message.contains("field note"), "{}", diags[0].message);
+    assert_eq!(loaded.sources.text(diags[0].primary.span), "t");
+    // An unchanged program passes.
+    assert!(mesh::baseline::check(&old_program, &from_bundle, Default::default()).is_empty());
+}
+
+#[test]
 fn every_registered_code_has_a_case() {
     let mut tested: Vec<&str> = cases().iter().map(|c| c.code).collect();
     tested.push("E0108"); // `unknown_profile`: needs a command-line option
+    tested.push("W0103"); // `settings_ignored_in_a_mesh`: needs --mesh
+    tested.push("E0510"); // `breaking_change_against_a_baseline`
     let missing: Vec<&str> = mesh::codes::CODES.iter().map(|c| c.code).filter(|c| !tested.contains(c)).collect();
     assert!(missing.is_empty(), "codes without a test case: {missing:?}");
 }

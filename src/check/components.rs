@@ -41,6 +41,7 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
             body.items.push(item.clone());
         }
     }
+    c.substitute_lets(&mut body);
     let mut f = Fields::new(Some(&body), what.clone(), &mut c.diags);
     let mut ok = true;
 
@@ -156,7 +157,9 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     }
 
     // Scaling.
-    let (replicas, min_replicas, max_replicas) = match f.take("replicas") {
+    let replicas_item = f.take("replicas");
+    let replicas_span = replicas_item.map(|i| i.value.span);
+    let (replicas, min_replicas, max_replicas) = match replicas_item {
         None => (1, 1, None),
         Some(item) => match &c.reader().resolve(&item.value).kind {
             ValueKind::Int(n) => {
@@ -272,6 +275,9 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     };
 
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
+    if let Some(sp) = replicas_span {
+        spans.insert("replicas", sp);
+    }
     if reads {
         if let Some(item) = f.take("auto_ack") {
             comp.auto_ack = c.reader().bool(&item.value).unwrap_or(true);
@@ -976,9 +982,38 @@ fn connector_config(
             comp.config = Some(serde_json::Value::Object(config));
             let type_class = cd.settings.get("type_class").and_then(|i| c.reader().string(&i.value));
             if decl.kind == ComponentKind::Source {
+                let declared = cd.produces.as_ref().and_then(|(tys, _)| tys.first()).and_then(|t| io_schema(c, t));
                 let produced = match value_item {
-                    Some(v) => schema_value(c, &v.value),
-                    None => cd.produces.as_ref().and_then(|(tys, _)| tys.first()).and_then(|t| c.schema_of(t)),
+                    Some(v) => {
+                        let value = schema_value(c, &v.value);
+                        // A connector of raw bytes can carry any encoding; others fix the schema kind.
+                        if let (Some(val), Some(decl_schema)) = (&value, &declared) {
+                            if !crate::schema::compat::is_bytes(decl_schema)
+                                && val.kind_name() != decl_schema.kind_name()
+                            {
+                                c.diags.push(
+                                    Diagnostic::new(
+                                        "E0503",
+                                        format!(
+                                            "`{}` produces {} records; `value` cannot make them {}",
+                                            decl.head.joined(),
+                                            decl_schema.display(),
+                                            val.display()
+                                        ),
+                                        v.value.span,
+                                        format!("{} is {}", val.display(), val.kind_name()),
+                                    )
+                                    .label(
+                                        cd.produces.as_ref().map_or(cd.name.span, |(_, s)| *s),
+                                        "what the connector produces",
+                                    ),
+                                );
+                                ok = false;
+                            }
+                        }
+                        value
+                    }
+                    None => declared,
                 };
                 // The record class is the connector's, whatever schema it declares.
                 comp.output_schema = produced.map(|mut s| {
@@ -1001,6 +1036,29 @@ fn connector_config(
         }
     }
     ok
+}
+
+/// The schema a connector's `produces:` names. A bare format (`json`,
+/// `avro`) means records of that format whose fields the connector decides.
+fn io_schema(c: &mut Checker<'_>, t: &crate::syntax::ast::TypeExpr) -> Option<Schema> {
+    let any = |kind| Some(Schema { kind, name: None, class_name: None });
+    match &t.kind {
+        TypeKind::Named(p) => match p.joined().as_str() {
+            "avro" => any(SchemaKind::Avro { schema: serde_json::Value::Null }),
+            "json" => any(SchemaKind::Json { schema: serde_json::Value::Null }),
+            "protobuf" => any(SchemaKind::Protobuf { file: String::new(), message: String::new() }),
+            "protobuf_native" => any(SchemaKind::ProtobufNative { file: String::new(), message: String::new() }),
+            _ => c.schema_of(t),
+        },
+        TypeKind::Generic { name, args } if name.name == "key_value" && args.len() >= 2 => {
+            let key = io_schema(c, &args[0])?;
+            let value = io_schema(c, &args[1])?;
+            let separated =
+                matches!(args.get(2).map(|a| &a.kind), Some(TypeKind::Named(p)) if p.joined() == "separated");
+            any(SchemaKind::KeyValue { key: Box::new(key), value: Box::new(value), separated })
+        }
+        _ => c.schema_of(t),
+    }
 }
 
 /// `avro`, `key_value<...>`, `any`: the kind of schema an `accepts` entry names.
@@ -1726,6 +1784,19 @@ fn operator_rules(
                 "dead letter without retries",
             )
             .help("add `max_retries = 3` (messages go to the dead-letter topic after that many redeliveries)"),
+        );
+        ok = false;
+    }
+    if comp.max_replicas.is_some() && comp.pod.as_ref().is_some_and(|p| p.get("vpa").is_some()) {
+        c.diags.push(
+            Diagnostic::new(
+                "E0414",
+                "a vertical pod autoscaler cannot be combined with a replica range",
+                at("replicas"),
+                "replica range: a horizontal autoscaler",
+            )
+            .note("the operator rejects `pod { vpa }` together with `maxReplicas`: both would resize the same pods")
+            .help("use a fixed `replicas = N` with `vpa`, or drop `vpa`"),
         );
         ok = false;
     }

@@ -44,7 +44,10 @@ pub const INHERITED: &[&str] = &[
 ];
 
 pub fn read(c: &mut Checker<'_>) -> Option<Defaults> {
-    let merged = merged_block(c)?;
+    let mut merged = merged_block(c)?;
+    if let Some(b) = merged.as_mut() {
+        c.substitute_lets(b);
+    }
     let mut f = Fields::new(merged.as_ref(), "`defaults`", &mut c.diags);
     let cluster_item = f.take("cluster").cloned();
     let tenant = f.take("tenant").cloned();
@@ -157,7 +160,9 @@ fn merged_block(c: &mut Checker<'_>) -> Option<Option<Block>> {
 }
 
 pub fn cluster(c: &mut Checker<'_>, p: &PulsarDecl) -> Option<ir::Cluster> {
-    let mut f = Fields::new(Some(&p.body), format!("pulsar `{}`", p.name.name), &mut c.diags);
+    let mut body = p.body.clone();
+    c.substitute_lets(&mut body);
+    let mut f = Fields::new(Some(&body), format!("pulsar `{}`", p.name.name), &mut c.diags);
     let web = f.take("web_service_url");
     let broker = f.take("broker_service_url");
     let config_map = f.take("config_map");
@@ -210,8 +215,8 @@ pub fn cluster(c: &mut Checker<'_>, p: &PulsarDecl) -> Option<ir::Cluster> {
             }
         }
     }
-    let auth = auth.and_then(|i| read_auth(c, i));
-    let cleanup_auth = cleanup_auth.and_then(|i| read_auth(c, i));
+    let auth = auth.and_then(|i| read_auth(c, i, true));
+    let cleanup_auth = cleanup_auth.and_then(|i| read_auth(c, i, false));
     let tls = tls.and_then(|i| read_tls(c, i));
     Some(ir::Cluster {
         name: p.name.name.clone(),
@@ -225,7 +230,9 @@ pub fn cluster(c: &mut Checker<'_>, p: &PulsarDecl) -> Option<ir::Cluster> {
     })
 }
 
-fn read_auth(c: &mut Checker<'_>, item: &Item) -> Option<Auth> {
+/// `env_secret` is only possible for the main credentials: the operator has
+/// no Secret-imported form for cleanup credentials.
+fn read_auth(c: &mut Checker<'_>, item: &Item, env_secret_allowed: bool) -> Option<Auth> {
     let v = &item.value;
     match &v.kind {
         ValueKind::Ctor { path, body } if path.joined() == "oauth2" => {
@@ -270,10 +277,17 @@ fn read_auth(c: &mut Checker<'_>, item: &Item) -> Option<Auth> {
             let mut r = c.reader();
             Some(Auth::Generic { plugin: r.string(&class.value)?, params: r.string(&params.value)? })
         }
-        ValueKind::Call { callee, args } if callee.joined() == "env_secret" && args.len() == 1 => {
+        ValueKind::Call { callee, args }
+            if callee.joined() == "env_secret" && args.len() == 1 && env_secret_allowed =>
+        {
             Some(Auth::Secret(c.reader().string(&args[0])?))
         }
         _ => {
+            let forms = if env_secret_allowed {
+                "write `oauth2 { ... }`, `plugin { class = ..., params = ... }`, or `env_secret(\"secret-name\")`"
+            } else {
+                "cleanup credentials are `oauth2 { ... }` or `plugin { class = ..., params = ... }`"
+            };
             c.diags.push(
                 Diagnostic::new(
                     "E0202",
@@ -281,9 +295,7 @@ fn read_auth(c: &mut Checker<'_>, item: &Item) -> Option<Auth> {
                     v.span,
                     "not an authentication method",
                 )
-                .note(
-                    "write `oauth2 { ... }`, `plugin { class = ..., params = ... }`, or `env_secret(\"secret-name\")`",
-                ),
+                .note(forms),
             );
             None
         }

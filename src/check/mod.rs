@@ -23,6 +23,8 @@ pub struct Options {
     pub profile: Option<String>,
     /// Checking for `--mesh` output, where objects are named `<mesh>-<component>`.
     pub mesh: bool,
+    /// How Avro and JSON schemas are compared: as the broker does, or strictly.
+    pub schema_rules: crate::schema::avro_compat::Rules,
 }
 
 /// Checks a loaded program. The IR is returned only when there is no error.
@@ -223,6 +225,79 @@ impl<'a> Checker<'a> {
             }
         }
         self.check_let_cycles();
+        self.mark_value_references();
+    }
+
+    /// Names used as values anywhere (a `let` in a setting, a cluster named by
+    /// a profile that is not selected) count as used.
+    fn mark_value_references(&mut self) {
+        fn walk(v: &Value, names: &BTreeMap<String, (Sym, Span)>, used: &mut BTreeSet<Sym>) {
+            match &v.kind {
+                ValueKind::Path(p) if p.is_single() => {
+                    if let Some((sym, _)) = names.get(&p.segments[0].name) {
+                        used.insert(*sym);
+                    }
+                }
+                ValueKind::List(items) => items.iter().for_each(|i| walk(i, names, used)),
+                ValueKind::Map(b) | ValueKind::Ctor { body: b, .. } => {
+                    b.items.iter().for_each(|i| walk(&i.value, names, used))
+                }
+                ValueKind::Call { args, .. } => args.iter().for_each(|a| walk(a, names, used)),
+                _ => {}
+            }
+        }
+        let mut used = std::mem::take(&mut self.used);
+        for file in self.user_files() {
+            for decl in &file.decls {
+                let blocks: Vec<&Block> = match &decl.kind {
+                    DeclKind::Pulsar(p) => vec![&p.body],
+                    DeclKind::Defaults(b) => vec![b],
+                    DeclKind::Profile(p) => vec![&p.body],
+                    DeclKind::Topic(t) => t.body.iter().collect(),
+                    DeclKind::Component(c) => {
+                        c.head_args.iter().for_each(|a| walk(a, &self.names, &mut used));
+                        c.body.iter().collect()
+                    }
+                    DeclKind::Let(l) => {
+                        walk(&l.value, &self.names, &mut used);
+                        Vec::new()
+                    }
+                    _ => Vec::new(),
+                };
+                for b in blocks {
+                    b.items.iter().for_each(|i| walk(&i.value, &self.names, &mut used));
+                }
+            }
+        }
+        self.used = used;
+    }
+
+    /// Replaces every `let` name used as a value in `block` by the value it
+    /// names, so blocks given through a `let` read like blocks written in place.
+    pub(crate) fn substitute_lets(&self, block: &mut Block) {
+        fn subst(v: &mut Value, lets: &Lets<'_>, depth: usize) {
+            if depth > 32 {
+                return; // a `let` loop, reported by check_let_cycles
+            }
+            match &mut v.kind {
+                ValueKind::Path(p) if p.is_single() => {
+                    if let Some(target) = lets.get(&p.segments[0].name) {
+                        let mut replacement = (*target).clone();
+                        subst(&mut replacement, lets, depth + 1);
+                        v.kind = replacement.kind;
+                    }
+                }
+                ValueKind::List(items) => items.iter_mut().for_each(|i| subst(i, lets, depth)),
+                ValueKind::Map(b) | ValueKind::Ctor { body: b, .. } => {
+                    b.items.iter_mut().for_each(|i| subst(&mut i.value, lets, depth))
+                }
+                ValueKind::Call { args, .. } => args.iter_mut().for_each(|a| subst(a, lets, depth)),
+                _ => {}
+            }
+        }
+        for item in &mut block.items {
+            subst(&mut item.value, &self.let_values, 0);
+        }
     }
 
     fn collect_use(&mut self, u: &'a UseDecl) {
@@ -376,7 +451,17 @@ impl<'a> Checker<'a> {
                 let name = &self.loaded.sources.get(root).name;
                 let stem =
                     std::path::Path::new(name).file_stem().map_or("mesh".into(), |s| s.to_string_lossy().into_owned());
-                crate::names::kube_name(&stem)
+                // A file name may hold anything; the mesh name must be a DNS label.
+                let cleaned: String = crate::names::kube_name(&stem)
+                    .chars()
+                    .map(|ch| if ch.is_ascii_lowercase() || ch.is_ascii_digit() { ch } else { '-' })
+                    .collect();
+                let cleaned = cleaned.trim_matches('-');
+                if cleaned.is_empty() {
+                    "mesh".to_string()
+                } else {
+                    cleaned.chars().take(40).collect()
+                }
             }
         }
     }
@@ -449,12 +534,37 @@ impl<'a> Checker<'a> {
             return None;
         }
         let full_name = crate::names::qualify_topic(&full_name, &tenant, &namespace);
+        let schema = schema?;
+        let history: Vec<crate::schema::Schema> = history.into_iter().collect::<Option<_>>()?;
+        if let Some((_, hspan)) = &t.history {
+            let versions: Vec<&crate::schema::Schema> = history.iter().chain(std::iter::once(&schema)).collect();
+            if let Err((i, e)) = crate::schema::compat::evolution(&versions, compat, self.opts.schema_rules) {
+                let name = |s: &crate::schema::Schema| s.display();
+                let path = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path) };
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0508",
+                        format!(
+                            "topic `{}`: {} is not a legal next version after {} under compat {}: {path}{}",
+                            t.name.name,
+                            name(versions[i]),
+                            name(versions[i - 1]),
+                            compat.name(),
+                            e.message
+                        ),
+                        if i == versions.len() - 1 { t.ty.span } else { *hspan },
+                        "incompatible evolution",
+                    )
+                    .label(*hspan, "earlier versions, oldest first"),
+                );
+            }
+        }
         Some(ir::Topic {
             name: t.name.name.clone(),
             full_name,
-            schema: schema?,
+            schema,
             compat,
-            history: history.into_iter().collect::<Option<_>>()?,
+            history,
             external: t.external.is_some(),
             pattern,
             span: t.name.span,

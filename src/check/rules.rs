@@ -72,6 +72,15 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
                 .note("the Go runtime consumes its first listed topic only"),
             );
         }
+        if c.opts.mesh
+            && (!comp.labels.is_empty() || !comp.annotations.is_empty() || comp.pulsar_name != comp.kube_name)
+        {
+            c.diags.push(
+                Diagnostic::new("W0103", format!("`labels`, `annotations` and `pulsar_name` of `{}` have no effect in a FunctionMesh", comp.name), comp.span, "ignored with --mesh")
+                    .note("FunctionMesh items carry no metadata, and their name is both the Pulsar name and the child's name suffix")
+                    .help("use `pod { labels { ... } }` for pod labels, or compile without --mesh"),
+            );
+        }
         let full = if c.opts.mesh { format!("{}-{}", p.mesh_name, comp.kube_name) } else { comp.kube_name.clone() };
         if c.opts.mesh && full.len() > MAX_NAME {
             c.diags.push(
@@ -91,13 +100,13 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
         }
     }
     for (i, t) in p.topics.iter().enumerate() {
-        if readers[i] > 0 && writers[i] == 0 && !t.external {
+        if readers[i] > 0 && writers[i] == 0 && !t.external && !t.pattern {
             c.diags.push(
                 Diagnostic::new("E0308", format!("topic `{}` is read but nothing in this program writes it", t.name), t.span, "no producer")
                     .help("wire a source or function to it, or mark it `external` when something outside this program produces it"),
             );
         }
-        if writers[i] > 0 && readers[i] == 0 && !side[i] {
+        if writers[i] > 0 && readers[i] == 0 && !side[i] && !t.external {
             c.diags.push(Diagnostic::new(
                 "W0301",
                 format!("topic `{}` is written but never read in this program", t.name),
@@ -105,6 +114,45 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
                 "no consumer",
             ));
         }
+    }
+    // Several producers must agree on the schema, or the topic keeps changing versions.
+    for (t, topic) in p.topics.iter().enumerate() {
+        let producers: Vec<&crate::ir::Component> = p.components.iter().filter(|c| c.output == Some(t)).collect();
+        for pair in producers.windows(2) {
+            if let (Some(a), Some(b)) = (&pair[0].output_schema, &pair[1].output_schema) {
+                if !a.same_data(b) && topic.compat != crate::ir::Compat::AlwaysCompatible {
+                    c.diags.push(
+                        Diagnostic::new(
+                            "E0509",
+                            format!(
+                                "`{}` and `{}` write different schemas to topic `{}`: {} and {}",
+                                pair[0].name,
+                                pair[1].name,
+                                topic.name,
+                                a.display(),
+                                b.display()
+                            ),
+                            pair[1].span,
+                            format!("writes {}", b.display()),
+                        )
+                        .label(pair[0].span, format!("writes {}", a.display()))
+                        .label(topic.span, "topic declared here"),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(p) {
+        let names: Vec<&str> = cycle.iter().map(|&i| p.components[i].name.as_str()).collect();
+        c.diags.push(
+            Diagnostic::new(
+                "W0304",
+                format!("the pipeline has a cycle: {} -> {}", names.join(" -> "), names[0]),
+                p.components[cycle[0]].span,
+                "part of a cycle",
+            )
+            .note("messages can circulate forever; make sure the functions stop forwarding them"),
+        );
     }
     // Kubernetes names must be unique per kind.
     for (i, a) in p.components.iter().enumerate() {
@@ -122,4 +170,47 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
             );
         }
     }
+}
+
+/// A cycle of components (through their topics), if there is one: the
+/// components in order, starting from the first in declaration order.
+fn find_cycle(p: &Program) -> Option<Vec<usize>> {
+    let n = p.components.len();
+    // Component a feeds b when a's output topic is one of b's inputs.
+    let next: Vec<Vec<usize>> = (0..n)
+        .map(|a| match p.components[a].output {
+            // A component reading its own output is E0305, not a cycle worth a second message.
+            Some(t) => (0..n).filter(|&b| b != a && p.components[b].inputs.iter().any(|i| i.topic == t)).collect(),
+            None => Vec::new(),
+        })
+        .collect();
+    // Iterative depth-first search with colours: 0 new, 1 on the stack, 2 done.
+    let mut colour = vec![0u8; n];
+    for start in 0..n {
+        if colour[start] != 0 {
+            continue;
+        }
+        let mut stack = vec![(start, 0usize)];
+        colour[start] = 1;
+        while let Some(&mut (node, ref mut edge)) = stack.last_mut() {
+            if let Some(&succ) = next[node].get(*edge) {
+                *edge += 1;
+                match colour[succ] {
+                    0 => {
+                        colour[succ] = 1;
+                        stack.push((succ, 0));
+                    }
+                    1 => {
+                        let pos = stack.iter().position(|(x, _)| *x == succ).unwrap_or(0);
+                        return Some(stack[pos..].iter().map(|(x, _)| *x).collect());
+                    }
+                    _ => {}
+                }
+            } else {
+                colour[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    None
 }

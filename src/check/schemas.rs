@@ -117,8 +117,8 @@ impl Checker<'_> {
             TypeKind::Struct { format, fields } => {
                 let record = self.record_json(&format.name, "Record", fields, &mut BTreeSet::new())?;
                 match format.name.as_str() {
-                    "avro" => Some(Schema { kind: SchemaKind::Avro(record), name: None, class_name: None }),
-                    "json" => Some(Schema { kind: SchemaKind::Json(record), name: None, class_name: None }),
+                    "avro" => Some(Schema { kind: SchemaKind::Avro { schema: record }, name: None, class_name: None }),
+                    "json" => Some(Schema { kind: SchemaKind::Json { schema: record }, name: None, class_name: None }),
                     other => {
                         self.diags.push(
                             Diagnostic::new(
@@ -166,16 +166,19 @@ impl Checker<'_> {
                     TypeKind::Struct { format, fields } => {
                         let mut defined = BTreeSet::new();
                         let ns = annotation_str(self, annotations, "namespace");
-                        let mut record = self.record_json(&format.name, &decl.name.name, fields, &mut defined);
+                        // `@name("Order")` keeps one record name across versions declared as OrderV1, OrderV2, ...
+                        let record_name =
+                            annotation_str(self, annotations, "name").unwrap_or_else(|| decl.name.name.clone());
+                        let mut record = self.record_json(&format.name, &record_name, fields, &mut defined);
                         if let (Some(r), Some(ns)) = (record.as_mut(), ns) {
                             r["namespace"] = json!(ns);
                         }
                         match (format.name.as_str(), record) {
                             ("avro", Some(r)) => {
-                                Some(Schema { kind: SchemaKind::Avro(r), name: None, class_name: None })
+                                Some(Schema { kind: SchemaKind::Avro { schema: r }, name: None, class_name: None })
                             }
                             ("json", Some(r)) => {
-                                Some(Schema { kind: SchemaKind::Json(r), name: None, class_name: None })
+                                Some(Schema { kind: SchemaKind::Json { schema: r }, name: None, class_name: None })
                             }
                             (_, None) => None,
                             _ => self.schema_of(&decl.ty),
@@ -188,12 +191,12 @@ impl Checker<'_> {
                     for a in annotations {
                         match a.name.name.as_str() {
                             "class" => s.class_name = annotation_arg(self, a),
-                            "namespace" => {}
+                            "namespace" | "name" => {}
                             other => self.diags.push(Diagnostic::new(
                                 "E0202",
                                 format!("unknown annotation `@{other}` on a schema"),
                                 a.name.span,
-                                "schemas take `@class(\"...\")` and `@namespace(\"...\")`",
+                                "schemas take `@class(\"...\")`, `@name(\"...\")` and `@namespace(\"...\")`",
                             )),
                         }
                     }
@@ -251,17 +254,48 @@ impl Checker<'_> {
         };
         if wants_message {
             let message = self.reader().string(&args[1])?;
+            let _ = text;
+            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            let file_name = path.file_name().map(std::path::PathBuf::from).unwrap_or_default();
+            let messages = match protox::compile([&file_name], [dir]) {
+                Ok(set) => proto_messages(&set),
+                Err(e) => {
+                    self.diags.push(Diagnostic::new(
+                        "E0502",
+                        format!("`{rel}` is not a valid .proto file: {e}"),
+                        args[0].span,
+                        "invalid protobuf file",
+                    ));
+                    return None;
+                }
+            };
+            if !messages.contains(&message) {
+                let mut d = Diagnostic::new(
+                    "E0502",
+                    format!("`{rel}` declares no message `{message}`"),
+                    args[1].span,
+                    "no such message",
+                );
+                d = match super::values::suggest(&message, messages.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.note("name the message by its full name, with the package: `pkg.Message`"),
+                };
+                self.diags.push(d);
+                return None;
+            }
             let kind = if func == "protobuf" {
                 SchemaKind::Protobuf { file: rel, message }
             } else {
                 SchemaKind::ProtobufNative { file: rel, message }
             };
-            let _ = text;
             return Some(Schema { kind, name: None, class_name: None });
         }
-        match serde_json::from_str::<Json>(&text) {
+        match serde_json::from_str::<Json>(&text).map_err(|e| e.to_string()).and_then(|j| {
+            crate::schema::avro_compat::parse(&j)?;
+            Ok(j)
+        }) {
             Ok(j) => {
-                let kind = if func == "avro" { SchemaKind::Avro(j) } else { SchemaKind::Json(j) };
+                let kind = if func == "avro" { SchemaKind::Avro { schema: j } } else { SchemaKind::Json { schema: j } };
                 Some(Schema { kind, name: None, class_name: None })
             }
             Err(e) => {
@@ -364,7 +398,7 @@ impl Checker<'_> {
                             self.used.insert(Sym::Schema(i));
                             let s = self.declared_schema(i, ty)?;
                             match s.kind {
-                                SchemaKind::Avro(j) | SchemaKind::Json(j) => {
+                                SchemaKind::Avro { schema: j } | SchemaKind::Json { schema: j } => {
                                     if let Some(name) = j.get("name").and_then(Json::as_str) {
                                         defined.insert(name.to_string());
                                     }
@@ -454,4 +488,24 @@ fn annotation_arg(c: &mut Checker<'_>, a: &Annotation) -> Option<String> {
 
 fn annotation_str(c: &mut Checker<'_>, annotations: &[Annotation], name: &str) -> Option<String> {
     annotations.iter().find(|a| a.name.name == name).and_then(|a| annotation_arg(c, a))
+}
+
+/// Full names (`package.Outer.Inner`) of every message a descriptor set declares.
+fn proto_messages(set: &protox::prost_reflect::prost_types::FileDescriptorSet) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in &set.file {
+        let package = file.package();
+        let mut stack: Vec<(String, &protox::prost_reflect::prost_types::DescriptorProto)> = file
+            .message_type
+            .iter()
+            .map(|m| (if package.is_empty() { String::new() } else { format!("{package}.") }, m))
+            .collect();
+        while let Some((prefix, m)) = stack.pop() {
+            let full = format!("{prefix}{}", m.name());
+            stack.extend(m.nested_type.iter().map(|n| (format!("{full}."), n)));
+            out.push(full);
+        }
+    }
+    out.sort();
+    out
 }

@@ -4,7 +4,7 @@
 use super::{Checker, Sym};
 use crate::diag::Diagnostic;
 use crate::ir::{self, ComponentKind};
-use crate::schema::SchemaKind;
+use crate::schema::{compat, Schema};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,15 +181,17 @@ pub fn apply(c: &mut Checker<'_>, edges: &[Edge], topics: &[ir::Topic], comps: &
 
 fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::Topic], out_span: Option<Span>) {
     let decl_span = comp.span;
+    let rules = c.opts.schema_rules;
     if let Some(t) = comp.output {
         let topic = &topics[t];
+        let span = out_span.unwrap_or(decl_span);
         match &comp.output_schema {
             None if comp.kind == ComponentKind::Function => {
                 c.diags.push(
                     Diagnostic::new(
                         "E0503",
                         format!("function `{}` has no output type but writes to `{}`", comp.name, topic.name),
-                        out_span.unwrap_or(decl_span),
+                        span,
                         "output edge",
                     )
                     .label(decl_span, "declared without `-> TYPE`")
@@ -200,25 +202,14 @@ fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::To
                     )),
                 );
             }
-            Some(s) if !writes_compatible(s, &topic.schema) => {
-                c.diags.push(
-                    Diagnostic::new(
-                        "E0503",
-                        format!(
-                            "`{}` writes {} but topic `{}` holds {}",
-                            comp.name,
-                            s.display(),
-                            topic.name,
-                            topic.schema.display()
-                        ),
-                        out_span.unwrap_or(decl_span),
-                        "schemas differ on this edge",
-                    )
-                    .label(topic.span, format!("topic declared as {}", topic.schema.display()))
-                    .label(decl_span, format!("writes {}", s.display())),
-                );
+            Some(s) if compat::is_bytes(s) && !compat::is_bytes(&topic.schema) => {
+                c.diags.push(bytes_endpoint(comp, topic, span, "writes"))
             }
-            _ => {}
+            Some(s) => {
+                let result = compat::producer(&versions(topic), s, topic.compat, rules);
+                report(c, result, comp, topic, s, span, Side::Producer);
+            }
+            None => {}
         }
     }
     let inputs: Vec<usize> = comp.inputs.iter().map(|i| i.topic).collect();
@@ -227,22 +218,11 @@ fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::To
         match comp.kind {
             ComponentKind::Function => {
                 if let Some(s) = &comp.input_schema {
-                    if !reads_compatible(s, &topic.schema) {
-                        c.diags.push(
-                            Diagnostic::new(
-                                "E0503",
-                                format!(
-                                    "`{}` reads {} but topic `{}` holds {}",
-                                    comp.name,
-                                    s.display(),
-                                    topic.name,
-                                    topic.schema.display()
-                                ),
-                                decl_span,
-                                format!("reads {}", s.display()),
-                            )
-                            .label(topic.span, format!("topic declared as {}", topic.schema.display())),
-                        );
+                    if compat::is_bytes(s) && !compat::is_bytes(&topic.schema) {
+                        c.diags.push(bytes_endpoint(comp, topic, decl_span, "reads"));
+                    } else {
+                        let result = compat::consumer(&versions(topic), s, topic.compat, rules);
+                        report(c, result, comp, topic, s, decl_span, Side::Consumer);
                     }
                 }
             }
@@ -276,11 +256,86 @@ fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::To
     }
 }
 
-fn writes_compatible(written: &crate::schema::Schema, topic: &crate::schema::Schema) -> bool {
-    written.same_data(topic) || matches!(topic.kind, SchemaKind::Primitive(crate::schema::Primitive::Bytes))
+/// Every registered version of a topic, oldest first; the declared schema is the latest.
+pub fn versions(topic: &ir::Topic) -> Vec<&Schema> {
+    topic.history.iter().chain(std::iter::once(&topic.schema)).collect()
 }
 
-fn reads_compatible(read: &crate::schema::Schema, topic: &crate::schema::Schema) -> bool {
-    read.same_data(topic)
-        || matches!(read.kind, SchemaKind::AutoConsume | SchemaKind::Primitive(crate::schema::Primitive::Bytes))
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Producer,
+    Consumer,
+}
+
+fn bytes_endpoint(comp: &ir::Component, topic: &ir::Topic, span: Span, verb: &str) -> Diagnostic {
+    Diagnostic::new(
+        "W0302",
+        format!("`{}` {verb} raw bytes on topic `{}`, which holds {}", comp.name, topic.name, topic.schema.display()),
+        span,
+        format!("{verb} bytes"),
+    )
+    .label(topic.span, format!("declared as {}", topic.schema.display()))
+    .note("bytes skip the schema registry, so nothing checks what is written or read here")
+}
+
+fn report(
+    c: &mut Checker<'_>,
+    result: compat::Outcome,
+    comp: &ir::Component,
+    topic: &ir::Topic,
+    s: &Schema,
+    span: Span,
+    side: Side,
+) {
+    let (verb, code) = match side {
+        Side::Producer => ("writes", "E0506"),
+        Side::Consumer => ("reads", "E0507"),
+    };
+    match result {
+        Ok(warnings) => {
+            for w in warnings {
+                c.diags.push(
+                    Diagnostic::new(
+                        "W0303",
+                        format!(
+                            "`{}` {verb} {} on topic `{}`: {}: {}",
+                            comp.name,
+                            s.display(),
+                            topic.name,
+                            w.path,
+                            w.message
+                        ),
+                        span,
+                        "accepted by the broker, fails when such a message is decoded",
+                    )
+                    .label(topic.span, format!("topic declared as {}", topic.schema.display())),
+                );
+            }
+        }
+        Err(e) => {
+            let type_mismatch = e.path == "type";
+            let code = if type_mismatch { "E0503" } else { code };
+            let what = if e.path.is_empty() || type_mismatch {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.path, e.message)
+            };
+            c.diags.push(
+                Diagnostic::new(
+                    code,
+                    format!(
+                        "`{}` {verb} {} but topic `{}` holds {} (compat {}): {what}",
+                        comp.name,
+                        s.display(),
+                        topic.name,
+                        topic.schema.display(),
+                        topic.compat.name()
+                    ),
+                    span,
+                    format!("{verb} {}", s.display()),
+                )
+                .label(topic.span, format!("topic declared as {}", topic.schema.display())),
+            );
+        }
+    }
 }

@@ -17,7 +17,17 @@ pub struct CrdOptions {
 }
 
 pub fn emit(p: &Program, opts: CrdOptions) -> Vec<Object> {
-    let mut out: Vec<Object> = p.clusters.iter().map(|c| config_map(p, c)).collect();
+    // Only the clusters some component runs against (a profile may switch clusters).
+    let mut out: Vec<Object> = p
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| p.components.iter().any(|c| c.cluster == *i))
+        .map(|(_, c)| config_map(p, c))
+        .collect();
+    if !p.topics.is_empty() {
+        out.push(topics_config_map(p));
+    }
     if opts.mesh {
         let mut spec = MeshSpec::default();
         for comp in &p.components {
@@ -84,6 +94,19 @@ fn config_map(p: &Program, c: &ir::Cluster) -> Object {
             ("brokerServiceURL".to_string(), c.broker_service_url.clone()),
             ("webServiceURL".to_string(), c.web_service_url.clone()),
         ])),
+        ..ConfigMap::default()
+    };
+    Object::new(to_json(&cm))
+}
+
+/// The registry snapshot: every topic with its schema and strategy, so a
+/// later `mesh check --baseline BUNDLE` can tell what changed.
+fn topics_config_map(p: &Program) -> Object {
+    let records = crate::baseline::records(p);
+    let json = serde_json::to_string_pretty(&records).unwrap_or_default();
+    let cm = ConfigMap {
+        metadata: meta(p, &format!("{}-topics", p.mesh_name), &BTreeMap::new(), &BTreeMap::new()),
+        data: Some(BTreeMap::from([(crate::baseline::TOPICS_KEY.to_string(), json)])),
         ..ConfigMap::default()
     };
     Object::new(to_json(&cm))

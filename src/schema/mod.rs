@@ -1,8 +1,11 @@
 //! Pulsar schemas as the checker and the emitters see them.
 
+pub mod avro_compat;
+pub mod compat;
+
 use serde_json::Value as Json;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     pub kind: SchemaKind,
     /// The `schema` declaration this came from, for messages.
@@ -11,13 +14,18 @@ pub struct Schema {
     pub class_name: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "of")]
 pub enum SchemaKind {
     Primitive(Primitive),
     /// An Avro schema in its JSON form.
-    Avro(Json),
+    Avro {
+        schema: Json,
+    },
     /// Pulsar JSON schemas are stored as Avro record schemas too.
-    Json(Json),
+    Json {
+        schema: Json,
+    },
     Protobuf {
         file: String,
         message: String,
@@ -34,7 +42,8 @@ pub enum SchemaKind {
     AutoConsume,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Primitive {
     Bytes,
     String,
@@ -113,8 +122,8 @@ impl Schema {
     pub fn schema_type(&self) -> &'static str {
         match &self.kind {
             SchemaKind::Primitive(p) => p.schema_type(),
-            SchemaKind::Avro(_) => "AVRO",
-            SchemaKind::Json(_) => "JSON",
+            SchemaKind::Avro { .. } => "AVRO",
+            SchemaKind::Json { .. } => "JSON",
             SchemaKind::Protobuf { .. } => "PROTOBUF",
             SchemaKind::ProtobufNative { .. } => "PROTOBUF_NATIVE",
             SchemaKind::KeyValue { .. } => "KEY_VALUE",
@@ -126,8 +135,8 @@ impl Schema {
     pub fn kind_name(&self) -> &'static str {
         match &self.kind {
             SchemaKind::Primitive(p) => p.name(),
-            SchemaKind::Avro(_) => "avro",
-            SchemaKind::Json(_) => "json",
+            SchemaKind::Avro { .. } => "avro",
+            SchemaKind::Json { .. } => "json",
             SchemaKind::Protobuf { .. } => "protobuf",
             SchemaKind::ProtobufNative { .. } => "protobuf_native",
             SchemaKind::KeyValue { .. } => "key_value",

@@ -61,11 +61,21 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 let Some(pair) = pairs.next() else { break };
                 let b = Builder { file, base: off };
                 let consumed = pair.as_span().end();
+                let next = skip_trivia(text, off + consumed);
+                // An optional `{ ... }` body that fails to parse is skipped by
+                // the grammar, leaving the declaration to end before it; parse
+                // the body alone to report the real error inside it.
+                if text[next..].starts_with('{') {
+                    if let Err(e) = MeshParser::parse(Rule::map, &text[next..end.max(next)]) {
+                        diags.push(syntax_error(file, text, next, &e));
+                        off = skip_trivia(text, next_decl_start(text, next).unwrap_or(text.len()));
+                        continue;
+                    }
+                }
                 match b.decl(pair) {
                     Ok(d) => decls.push(d),
                     Err(d) => diags.push(d),
                 }
-                let next = skip_trivia(text, off + consumed);
                 if next < text.len() && !starts_decl(text, next) {
                     diags.push(unexpected_after_decl(file, text, next));
                     off = skip_trivia(text, next_decl_start(text, next).unwrap_or(text.len()));
@@ -862,6 +872,15 @@ connector source {
         assert_eq!(diags.len(), 2, "{diags:?}");
         assert!(diags.iter().all(|d| d.code == "E0001"));
         assert_eq!(file.decls.len(), 2);
+    }
+
+    #[test]
+    fn errors_inside_a_body_point_into_it() {
+        let src = "function g(string) = java(\"G\") { jar = \"g.jar\"  replicas = 2 3 }\ntopic t : string\n";
+        let (file, diags) = parse(src);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(&src[diags[0].primary.span.range()], "3");
+        assert_eq!(file.decls.len(), 1);
     }
 
     #[test]

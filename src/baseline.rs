@@ -1,0 +1,96 @@
+//! `mesh check --baseline OLD`: every topic whose schema changed since a
+//! deployed version, checked against the topic's strategy, as `buf breaking`
+//! does for protobuf. OLD is a .mesh program or a bundle mesh compiled, which
+//! carries its topics in the `<mesh>-topics` ConfigMap.
+
+use crate::diag::Diagnostic;
+use crate::ir::{Compat, Program};
+use crate::schema::avro_compat::Rules;
+use crate::schema::{compat, Schema};
+use serde::{Deserialize, Serialize};
+
+/// The key of the topics ConfigMap that holds the registry snapshot.
+pub const TOPICS_KEY: &str = "topics.json";
+
+/// What a bundle records about one topic.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TopicRecord {
+    pub name: String,
+    pub topic: String,
+    pub compat: String,
+    pub schema: Schema,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Schema>,
+}
+
+pub fn records(p: &Program) -> Vec<TopicRecord> {
+    p.topics
+        .iter()
+        .filter(|t| !t.pattern)
+        .map(|t| TopicRecord {
+            name: t.name.clone(),
+            topic: t.full_name.clone(),
+            compat: t.compat.name().to_string(),
+            schema: t.schema.clone(),
+            history: t.history.clone(),
+        })
+        .collect()
+}
+
+/// The topic records of a bundle (multi-document YAML, or a JSON List).
+pub fn from_bundle(text: &str) -> Result<Vec<TopicRecord>, String> {
+    use serde::Deserialize as _;
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let v = serde_json::Value::deserialize(doc).map_err(|e| format!("not a YAML or JSON bundle: {e}"))?;
+        match v.get("items").and_then(|i| i.as_array()) {
+            Some(items) if v.get("kind").and_then(|k| k.as_str()) == Some("List") => docs.extend(items.iter().cloned()),
+            _ => docs.push(v),
+        }
+    }
+    for d in docs {
+        if d.get("kind").and_then(|k| k.as_str()) != Some("ConfigMap") {
+            continue;
+        }
+        if let Some(json) = d.pointer("/data").and_then(|data| data.get(TOPICS_KEY)).and_then(|j| j.as_str()) {
+            return serde_json::from_str(json).map_err(|e| format!("the bundle's `{TOPICS_KEY}` is unreadable: {e}"));
+        }
+    }
+    Err(format!("the bundle has no ConfigMap with `{TOPICS_KEY}`: compile it with this version of mesh"))
+}
+
+/// One E0510 for every topic whose new schema its strategy does not allow
+/// after the baseline's versions.
+pub fn check(new: &Program, old: &[TopicRecord], rules: Rules) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for t in &new.topics {
+        let Some(before) = old.iter().find(|o| o.topic == t.full_name) else { continue };
+        if before.schema.same_data(&t.schema) {
+            continue;
+        }
+        let versions: Vec<&Schema> = before.history.iter().chain(std::iter::once(&before.schema)).collect();
+        if let Err(e) = compat::producer(&versions, &t.schema, t.compat, rules) {
+            let at = if e.path.is_empty() { String::new() } else { format!("{}: ", e.path) };
+            out.push(
+                Diagnostic::new(
+                    "E0510",
+                    format!(
+                        "topic `{}` changed since the baseline in a way compat {} forbids: {at}{}",
+                        t.name,
+                        t.compat.name(),
+                        e.message
+                    ),
+                    t.span,
+                    format!("was {}, now {}", before.schema.display(), t.schema.display()),
+                )
+                .note("readers and writers deployed with the baseline would break; the broker would refuse the new schema")
+                .help(if t.compat == Compat::AlwaysCompatible {
+                    "make the change compatible".to_string()
+                } else {
+                    "make the change compatible (add defaults, keep types), or publish to a new topic".to_string()
+                }),
+            );
+        }
+    }
+    out
+}
