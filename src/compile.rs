@@ -29,3 +29,33 @@ pub fn compile(loaded: &Loaded, opts: &Options) -> Output {
     let objects = program.as_ref().map(|p| emit::crd::emit(p, emit::crd::CrdOptions { mesh: opts.mesh }));
     Output { program, objects, diags }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passthrough_fields_are_merged_into_the_spec() {
+        let src = r#"
+pulsar p { web_service_url = "http://b:8080", broker_service_url = "pulsar://b:6650" }
+topic input : string external
+function f(string) = java("com.F") {
+  jar = "f.jar"
+  passthrough { imagePullPolicy = "Always", java { extraDependenciesDir = "deps" }, "downloaderImage" = "x:1" }
+}
+pipeline x { input -> f }
+"#;
+        for mesh in [false, true] {
+            let loaded = crate::load::load_text("p.mesh", src);
+            let out = compile(&loaded, &Options { mesh, ..Options::default() });
+            let objects = out.objects.expect("compiles");
+            let cr = objects.iter().find(|o| o.kind == "Function" || o.kind == "FunctionMesh").unwrap();
+            let spec = if mesh { &cr.value["spec"]["functions"][0] } else { &cr.value["spec"] };
+            assert_eq!(spec["imagePullPolicy"], "Always");
+            assert_eq!(spec["downloaderImage"], "x:1");
+            // Merged into the object mesh writes, not replacing it.
+            assert_eq!(spec["java"]["jar"], "f.jar");
+            assert_eq!(spec["java"]["extraDependenciesDir"], "deps");
+        }
+    }
+}

@@ -287,4 +287,7 @@ pub struct Component {
     pub volume_mounts: Option<serde_json::Value>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// `passthrough { ... }`: CRD spec fields mesh has no syntax for, merged
+    /// into the emitted spec as written.
+    pub passthrough: Option<serde_json::Map<String, serde_json::Value>>,
 }

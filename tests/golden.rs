@@ -259,6 +259,12 @@ fn examples_validate_against_the_crds() {
                     failures.push(format!("{what}: {} `{}`:\n  {}", o.kind, o.name, errors.join("\n  ")));
                 }
             }
+            let mut seen = BTreeSet::new();
+            for o in &objects {
+                if !seen.insert((&o.kind, &o.name)) {
+                    failures.push(format!("{what}: two objects are {} `{}`", o.kind, o.name));
+                }
+            }
             let mesh_objects = kinds.iter().filter(|k| *k == "FunctionMesh").count();
             if mesh && (mesh_objects != 1 || kinds.iter().any(|k| matches!(k.as_str(), "Function" | "Source" | "Sink")))
             {

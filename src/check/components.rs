@@ -272,6 +272,7 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
         volume_mounts: None,
         labels: BTreeMap::new(),
         annotations: BTreeMap::new(),
+        passthrough: None,
     };
 
     let mut spans: BTreeMap<&'static str, Span> = BTreeMap::new();
@@ -421,6 +422,21 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     }
     if let Some(item) = f.take("annotations") {
         comp.annotations = c.reader().string_map(&item.value).unwrap_or_default();
+    }
+    if let Some(item) = f.take("passthrough") {
+        match c.reader().json(&item.value) {
+            Some(serde_json::Value::Object(m)) => comp.passthrough = Some(m),
+            Some(_) => {
+                c.diags.push(Diagnostic::new(
+                    "E0202",
+                    "`passthrough` is a block of spec fields",
+                    item.value.span,
+                    "expected `{ ... }`",
+                ));
+                ok = false;
+            }
+            None => ok = false,
+        }
     }
     if let Some(item) = f.take("pod") {
         match super::pod::pod_policy(c, item) {

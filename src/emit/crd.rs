@@ -31,7 +31,7 @@ pub fn emit(p: &Program, opts: CrdOptions) -> Vec<Object> {
     if opts.mesh {
         let mut spec = MeshSpec::default();
         for comp in &p.components {
-            let s = component_spec(p, comp, &comp.kube_name);
+            let s = spec_json(p, comp, &comp.kube_name);
             match comp.kind {
                 ComponentKind::Function => spec.functions.push(s),
                 ComponentKind::Source => spec.sources.push(s),
@@ -52,7 +52,7 @@ pub fn emit(p: &Program, opts: CrdOptions) -> Vec<Object> {
                 ComponentKind::Source => "Source",
                 ComponentKind::Sink => "Sink",
             };
-            let spec = component_spec(p, comp, &comp.pulsar_name);
+            let spec = spec_json(p, comp, &comp.pulsar_name);
             let cr = CustomResource {
                 api_version: API_VERSION,
                 kind,
@@ -63,6 +63,29 @@ pub fn emit(p: &Program, opts: CrdOptions) -> Vec<Object> {
         }
     }
     out
+}
+
+/// A component's spec with its pass-through fields merged in.
+fn spec_json(p: &Program, comp: &ir::Component, name: &str) -> serde_json::Value {
+    let mut spec = to_json(&component_spec(p, comp, name));
+    if let (Some(extra), Some(obj)) = (&comp.passthrough, spec.as_object_mut()) {
+        for (k, v) in extra {
+            merge(obj.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+        }
+    }
+    spec
+}
+
+/// Deep merge: objects key by key, anything else replaced.
+fn merge(into: &mut serde_json::Value, from: &serde_json::Value) {
+    match (into, from) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v.clone(),
+    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {

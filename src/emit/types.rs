@@ -358,12 +358,13 @@ pub struct GenericRuntime {
     pub function_file_location: Option<String>,
 }
 
+/// The items are specs already serialised, with pass-through fields merged in.
 #[derive(Serialize, Clone, Debug, Default)]
 pub struct MeshSpec {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub functions: Vec<ComponentSpec>,
+    pub functions: Vec<Json>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<ComponentSpec>,
+    pub sources: Vec<Json>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sinks: Vec<ComponentSpec>,
+    pub sinks: Vec<Json>,
 }

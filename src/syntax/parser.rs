@@ -89,7 +89,50 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             }
         }
     }
+    if let Some(start) = unterminated_block_comment(text) {
+        diags.push(
+            Diagnostic::new(
+                "E0001",
+                "unterminated block comment",
+                Span::new(file, start, start + 2),
+                "this `/*` is never closed",
+            )
+            .help("close it with `*/`"),
+        );
+    }
     (File { id: file, decls }, diags)
+}
+
+/// The start of a block comment that runs to the end of the file, if any.
+fn unterminated_block_comment(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = block_comment_end(text, i);
+                if end == text.len() && !text.ends_with("*/") {
+                    return Some(i);
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A parse of a single value, for command-line overrides and tests.
@@ -156,6 +199,10 @@ fn starts_decl(text: &str, at: usize) -> bool {
 /// declaration keyword or an annotation.
 fn next_decl_start(text: &str, from: usize) -> Option<usize> {
     let mut pos = from.min(text.len());
+    // `from` may fall inside a multi-byte character; move to its end.
+    while !text.is_char_boundary(pos) {
+        pos += 1;
+    }
     // Move to the start of the next line unless already at one.
     if pos > 0 && text.as_bytes()[pos - 1] != b'\n' {
         pos = text[pos..].find('\n').map(|i| pos + i + 1)?;
@@ -550,6 +597,14 @@ impl Builder {
                     let mspan = self.span(&member);
                     match member.as_rule() {
                         Rule::connector_config => {
+                            if c.config.is_some() {
+                                return Err(Diagnostic::new(
+                                    "E0205",
+                                    "`config` is given twice",
+                                    mspan,
+                                    "second `config` block",
+                                ));
+                            }
                             let fields = member.into_inner().next().expect("grammar: config fields");
                             c.config = Some(self.fields(fields)?);
                         }
@@ -881,6 +936,21 @@ connector source {
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert_eq!(&src[diags[0].primary.span.range()], "3");
         assert_eq!(file.decls.len(), 1);
+    }
+
+    #[test]
+    fn non_ascii_garbage_does_not_panic() {
+        for src in ["é", "ééé topic", "topic é : string\n", "\u{1F600}\u{1F600}\ntopic t : string\n"] {
+            let (_, diags) = parse(src);
+            assert!(!diags.is_empty(), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn unterminated_block_comment_is_an_error() {
+        let (_, diags) = parse("topic t : string\n/* open\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].message, "unterminated block comment");
     }
 
     #[test]
