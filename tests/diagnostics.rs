@@ -134,10 +134,33 @@ fn every_code_is_exercised_with_its_message_and_span() {
                 if text != case.span {
                     failures.push(format!("{}: primary label covers {:?}, expected {:?}", case.code, text, case.span));
                 }
+                let rendered = mesh::diag::render_human(&loaded.sources, std::slice::from_ref(d), false)
+                    .replace(&dir.path().display().to_string(), "<dir>");
+                if let Err(e) = golden(&format!("{}.txt", case.code), &rendered) {
+                    failures.push(e);
+                }
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Compares a rendered diagnostic with golden/diagnostics/NAME, or rewrites
+/// it when MESH_BLESS=1, so a reviewer sees every message change as a diff.
+fn golden(name: &str, rendered: &str) -> Result<(), String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/diagnostics").join(name);
+    if std::env::var_os("MESH_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, rendered).unwrap();
+        return Ok(());
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if expected == rendered => Ok(()),
+        Ok(expected) => Err(format!(
+            "{name} differs from golden/diagnostics/{name} (MESH_BLESS=1 cargo test --test diagnostics rewrites it)\n--- expected\n{expected}\n--- got\n{rendered}"
+        )),
+        Err(_) => Err(format!("golden/diagnostics/{name} is missing (MESH_BLESS=1 cargo test --test diagnostics writes it)")),
+    }
 }
 
 #[test]
