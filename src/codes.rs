@@ -708,4 +708,17 @@ Example:
 
 Fix: Give new fields defaults, keep field types, or publish to a new topic.",
     },
+    CodeInfo {
+        code: "E0112",
+        title: "a template used wrongly",
+        explanation: "A component declared `@template` is not deployed itself: other components instantiate it by naming it as their runtime (`function eu(Order) -> Order = enrich_template { tenant = \"eu\" }`), inheriting its runtime, types and settings, and overriding settings key by key. A template cannot be wired into a pipeline, and only a template of the same kind can be instantiated.
+
+Example:
+
+    @template
+    function enrich(Order) -> Order = java(\"com.shop.Enrich\") { jar = \"enrich.jar\" }
+    pipeline p { orders -> enrich }     // E0112: wire an instance instead
+
+Fix: Declare instances (`function enrich_eu(Order) -> Order = enrich { ... }`) and wire them.",
+    },
 ];

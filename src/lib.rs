@@ -17,6 +17,7 @@ pub mod diag;
 pub mod emit;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod ir;
 pub mod load;
 pub mod names;

@@ -405,10 +405,15 @@ fn baseline_records(
 /// The .mesh files named directly or found under the given directories, sorted.
 fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
+    // Directories by their real path, so a symlink loop is walked once.
+    let mut seen = std::collections::BTreeSet::new();
     for p in paths {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(dir) = stack.pop() {
+                if !seen.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+                    continue;
+                }
                 let entries = std::fs::read_dir(&dir)
                     .map_err(|e| LoadError(format!("cannot read `{}`: {}", dir.display(), load::io_reason(&e))))?;
                 for entry in entries.flatten() {
@@ -425,7 +430,7 @@ fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
         }
     }
     out.sort();
-    out.dedup();
+    out.dedup_by_key(|f| std::fs::canonicalize(&*f).unwrap_or_else(|_| f.clone()));
     if out.is_empty() {
         return Err(LoadError("no .mesh files found".into()));
     }

@@ -51,6 +51,7 @@ fn cases() -> Vec<Case> {
             message: "is not a source connector",
             span: "kafka::sink",
         },
+        base("E0112", "@template\nfunction tpl(string) = java(\"G\") { jar = \"g.jar\" }\npipeline y { input -> tpl }\n", "is a template and is not deployed itself", "tpl"),
         base("E0201", "function g(string) = java(\"G\") { jar = \"g.jar\", replica = 2 }\npipeline y { input -> g }\n", "unknown setting `replica`", "replica"),
         base("E0202", "function g(string) = java(\"G\") { jar = \"g.jar\", replicas = \"two\" }\npipeline y { input -> g }\n", "expected a replica count", "\"two\""),
         base("E0203", "pulsar q { web_service_url = \"http://c:8080\" }\n", "missing `broker_service_url`", "q"),
@@ -203,6 +204,29 @@ fn breaking_change_against_a_baseline() {
     assert_eq!(loaded.sources.text(diags[0].primary.span), "t");
     // An unchanged program passes.
     assert!(mesh::baseline::check(&old_program, &from_bundle, Default::default()).is_empty());
+}
+
+#[test]
+fn templates_are_instantiated_with_overrides() {
+    let text = format!(
+        "{BASE}@template\nfunction enrich(string) -> string = java(\"com.E\") {{ jar = \"e.jar\", replicas = 2, config {{ region = \"us\" }} }}\n\
+         topic eu_out : string\nfunction enrich_eu(string) = enrich {{ config {{ region = \"eu\" }} }}\npipeline y {{ input -> enrich_eu -> eu_out -> s }}\n"
+    );
+    let loaded = load_text("t.mesh", &text);
+    let out = compile(&loaded, &Options::default());
+    assert!(
+        !out.diags.iter().any(|d| d.is_error()),
+        "{}",
+        mesh::diag::render_human(&loaded.sources, &out.diags, false)
+    );
+    let objects = out.objects.unwrap();
+    assert!(objects.iter().all(|o| o.name != "enrich"), "the template itself is not emitted");
+    let eu = objects.iter().find(|o| o.name == "enrich-eu").expect("the instance");
+    assert_eq!(eu.value["spec"]["className"], "com.E");
+    assert_eq!(eu.value["spec"]["java"]["jar"], "e.jar");
+    assert_eq!(eu.value["spec"]["replicas"], 2);
+    assert_eq!(eu.value["spec"]["funcConfig"]["region"], "eu");
+    assert_eq!(eu.value["spec"]["output"]["topic"], "persistent://public/default/eu_out");
 }
 
 #[test]

@@ -25,6 +25,64 @@ pub fn default_resources() -> Resources {
     Resources { requests: q("1", "1Gi"), limits: q("1", "1Gi") }
 }
 
+/// A component whose head names a `@template` component of the same kind
+/// takes the template's runtime, types and settings; its own settings win,
+/// key by key. Others are returned as they are.
+fn instantiate(c: &mut Checker<'_>, decl: &ComponentDecl, depth: usize) -> Option<ComponentDecl> {
+    let Some(Sym::Component(t)) =
+        decl.head.is_single().then(|| c.names.get(&decl.head.segments[0].name).map(|(s, _)| *s)).flatten()
+    else {
+        return Some(decl.clone());
+    };
+    let base = c.components[t];
+    if !c.templates.contains(&t) || base.kind != decl.kind || depth > 16 {
+        let why = if depth > 16 {
+            "templates instantiate each other in a loop".to_string()
+        } else if base.kind != decl.kind {
+            format!("`{}` is a {}, not a {}", base.name.name, base.kind.keyword(), decl.kind.keyword())
+        } else {
+            format!("`{}` is not a template; declare it `@template` to instantiate it", base.name.name)
+        };
+        c.diags.push(
+            Diagnostic::new(
+                "E0112",
+                format!("cannot instantiate `{}`: {why}", base.name.name),
+                decl.head.span,
+                "not an instantiable template",
+            )
+            .label(base.name.span, "declared here"),
+        );
+        return None;
+    }
+    c.used.insert(Sym::Component(t));
+    if !decl.head_args.is_empty() {
+        c.diags.push(Diagnostic::new(
+            "E0202",
+            "a template instance takes no arguments",
+            decl.head.span,
+            "the template fixes the runtime",
+        ));
+        return None;
+    }
+    let base = instantiate(c, base, depth + 1)?;
+    let mut body = base.body.clone().unwrap_or(Block { items: Vec::new(), span: decl.name.span });
+    if let Some(own) = &decl.body {
+        for item in &own.items {
+            body.items.retain(|i| i.key.name != item.key.name);
+            body.items.push(item.clone());
+        }
+    }
+    Some(ComponentDecl {
+        kind: decl.kind,
+        name: decl.name.clone(),
+        params: if decl.params.is_empty() { base.params.clone() } else { decl.params.clone() },
+        output: decl.output.clone().or(base.output.clone()),
+        head: base.head.clone(),
+        head_args: base.head_args.clone(),
+        body: Some(body),
+    })
+}
+
 /// Where a source's or sink's code comes from.
 enum Connector<'a> {
     Typed(&'a ConnectorDecl),
@@ -32,7 +90,8 @@ enum Connector<'a> {
 }
 
 pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluster]) -> Option<ir::Component> {
-    let decl = c.components[i];
+    let expanded = instantiate(c, c.components[i], 0)?;
+    let decl = &expanded;
     let what = format!("{} `{}`", decl.kind.keyword(), decl.name.name);
     // Inherited defaults count as if written in the component, unless it sets them itself.
     let mut body = decl.body.clone().unwrap_or(Block { items: Vec::new(), span: decl.name.span });

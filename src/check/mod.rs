@@ -93,6 +93,8 @@ pub(crate) struct Checker<'a> {
     schema_state: Vec<SchemaState>,
     /// What each typed sink's connector accepts, by component name, with the declaration's span.
     accepts: BTreeMap<String, (Vec<String>, Span)>,
+    /// Components declared `@template`: instantiated by others, never deployed.
+    templates: BTreeSet<usize>,
 }
 
 #[derive(Clone)]
@@ -123,6 +125,7 @@ impl<'a> Checker<'a> {
             let_values: BTreeMap::new(),
             schema_state: Vec::new(),
             accepts: BTreeMap::new(),
+            templates: BTreeSet::new(),
         }
     }
 
@@ -213,13 +216,18 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                if !decl.annotations.is_empty() && !matches!(decl.kind, DeclKind::Schema(_)) {
+                let is_template = matches!(decl.kind, DeclKind::Component(_))
+                    && !decl.annotations.is_empty()
+                    && decl.annotations.iter().all(|a| a.name.name == "template" && a.args.is_empty());
+                if is_template {
+                    self.templates.insert(self.components.len() - 1);
+                } else if !decl.annotations.is_empty() && !matches!(decl.kind, DeclKind::Schema(_)) {
                     let a = &decl.annotations[0];
                     self.diags.push(Diagnostic::new(
                         "E0202",
                         format!("annotation `@{}` is not allowed here", a.name.name),
                         a.span,
-                        "annotations apply to schemas and record fields",
+                        "annotations apply to schemas, record fields, and `@template` components",
                     ));
                 }
             }
@@ -426,7 +434,9 @@ impl<'a> Checker<'a> {
         let topics: Vec<Option<ir::Topic>> = (0..self.topics.len()).map(|i| self.topic(i, &defaults)).collect();
         let mut comps = Vec::new();
         for i in 0..self.components.len() {
-            comps.push(components::build(self, i, &defaults, &program.clusters));
+            if !self.templates.contains(&i) {
+                comps.push(components::build(self, i, &defaults, &program.clusters));
+            }
         }
         let edges = wiring::edges(self);
         program.mesh_name = self.mesh_name(&defaults);
@@ -584,6 +594,7 @@ impl<'a> Checker<'a> {
                 Sym::Let(_) => "`let` value",
                 Sym::Connector(_) => "connector",
                 Sym::Module(_) => "import",
+                Sym::Component(i) if self.templates.contains(i) => "template",
                 Sym::Component(_) | Sym::Pipeline(_) => continue,
             };
             unused.push((*span, name.clone(), what));

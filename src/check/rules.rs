@@ -154,6 +154,33 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
             .note("messages can circulate forever; make sure the functions stop forwarding them"),
         );
     }
+    // ConfigMaps: one per cluster in use, plus the topics snapshot; names must not collide.
+    let mut config_maps: Vec<(&str, crate::source::Span, String)> = Vec::new();
+    for (i, cl) in p.clusters.iter().enumerate() {
+        if p.components.iter().any(|comp| comp.cluster == i) {
+            config_maps.push((&cl.config_map, cl.span, format!("the ConfigMap of pulsar `{}`", cl.name)));
+        }
+    }
+    let topics_cm = format!("{}-topics", p.mesh_name);
+    for (i, (name, span, what)) in config_maps.iter().enumerate() {
+        let clash = config_maps[..i].iter().find(|(n, _, _)| n == name).map(|(_, s, w)| (Some(*s), w.clone()));
+        let clash = clash.or_else(|| {
+            (*name == topics_cm && !p.topics.is_empty()).then(|| (None, "the topics ConfigMap mesh writes".to_string()))
+        });
+        if let Some((other, other_what)) = clash {
+            let mut d = Diagnostic::new(
+                "E0101",
+                format!("{what} and {other_what} are both named `{name}`"),
+                *span,
+                "same ConfigMap name",
+            )
+            .help("set `config_map = \"...\"` in the `pulsar` block to a name of its own");
+            if let Some(o) = other {
+                d = d.label(o, "also named so");
+            }
+            c.diags.push(d);
+        }
+    }
     // Kubernetes names must be unique per kind.
     for (i, a) in p.components.iter().enumerate() {
         if let Some(b) =

@@ -31,6 +31,23 @@ fn node(c: &mut Checker<'_>, path: &crate::syntax::ast::Path) -> Option<Node> {
     }
     match c.lookup(&path.segments[0], "a topic or component", |s| matches!(s, Sym::Topic(_) | Sym::Component(_)))? {
         Sym::Topic(t) => Some(Node::Topic(t)),
+        Sym::Component(i) if c.templates.contains(&i) => {
+            let name = &c.components[i].name;
+            c.diags.push(
+                Diagnostic::new(
+                    "E0112",
+                    format!("`{}` is a template and is not deployed itself", name.name),
+                    path.span,
+                    "a template in a pipeline",
+                )
+                .label(name.span, "declared `@template` here")
+                .help(format!(
+                    "instantiate it and wire the instance: `function {0}_1(...) = {0} {{ ... }}`",
+                    name.name
+                )),
+            );
+            None
+        }
         Sym::Component(i) => Some(Node::Component(i)),
         _ => None,
     }

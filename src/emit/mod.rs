@@ -2,6 +2,7 @@
 
 pub mod crd;
 pub mod types;
+pub mod workloads;
 
 /// One object of a bundle, serialised, with what renderers need to name it.
 #[derive(Clone, Debug, PartialEq)]

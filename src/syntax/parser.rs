@@ -32,8 +32,25 @@ const DECL_KEYWORDS: &[&str] = &[
     "connector",
 ];
 
+/// Pest's detailed error tracking (which literal tokens were expected) is a
+/// process-wide switch that slows every parse down; it is turned on only to
+/// re-parse a failed declaration, one such re-parse at a time.
+static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn parse_rule(rule: Rule, input: &str) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    match MeshParser::parse(rule, input) {
+        Ok(pairs) => Ok(pairs),
+        Err(_) => {
+            let _guard = DETAIL.lock().unwrap_or_else(|e| e.into_inner());
+            pest::set_error_detail(true);
+            let detailed = MeshParser::parse(rule, input);
+            pest::set_error_detail(false);
+            detailed
+        }
+    }
+}
+
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    pest::set_error_detail(true);
     let mut decls = Vec::new();
     let mut diags = Vec::new();
     let deep = too_deep_positions(text);
@@ -41,8 +58,11 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     while off < text.len() {
         let resync = next_decl_start(text, off + 1).unwrap_or(text.len());
         // Never let the parser reach into a region with runaway nesting.
-        let limit = deep.iter().find(|&&(region_start, _)| region_start >= off).map(|&(start, _)| start);
-        if let Some(&(_, pos)) = deep.iter().find(|&&(start, pos)| start >= off && pos < resync || start == off) {
+        let limit = deep.iter().find(|d| d.start >= off).map(|d| d.start);
+        if let Some(d) = deep.iter().find(|d| d.start == off || (d.start >= off && d.at < resync)) {
+            let pos = d.at;
+            // Skip the whole nested region, whatever lines inside it look like.
+            let resync = next_decl_start(text, d.end).unwrap_or(text.len());
             diags.push(
                 Diagnostic::new(
                     "E0002",
@@ -56,7 +76,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             continue;
         }
         let end = limit.filter(|&l| l > off).unwrap_or(text.len());
-        match MeshParser::parse(Rule::decl_only, &text[off..end]) {
+        match parse_rule(Rule::decl_only, &text[off..end]) {
             Ok(mut pairs) => {
                 let Some(pair) = pairs.next() else { break };
                 let b = Builder { file, base: off };
@@ -66,7 +86,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 // the grammar, leaving the declaration to end before it; parse
                 // the body alone to report the real error inside it.
                 if text[next..].starts_with('{') {
-                    if let Err(e) = MeshParser::parse(Rule::map, &text[next..end.max(next)]) {
+                    if let Err(e) = parse_rule(Rule::map, &text[next..end.max(next)]) {
                         diags.push(syntax_error(file, text, next, &e));
                         off = skip_trivia(text, next_decl_start(text, next).unwrap_or(text.len()));
                         continue;
@@ -121,11 +141,10 @@ fn unterminated_block_comment(text: &str) -> Option<usize> {
                 }
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                let end = block_comment_end(text, i);
-                if end == text.len() && !text.ends_with("*/") {
-                    return Some(i);
+                match block_comment_close(text, i) {
+                    Some(end) => i = end,
+                    None => return Some(i),
                 }
-                i = end;
                 continue;
             }
             _ => {}
@@ -145,7 +164,7 @@ pub fn parse_value(file: FileId, text: &str) -> Result<Value, Diagnostic> {
             "too deeply nested",
         ));
     }
-    let mut pairs = MeshParser::parse(Rule::value, text).map_err(|e| syntax_error(file, text, 0, &e))?;
+    let mut pairs = parse_rule(Rule::value, text).map_err(|e| syntax_error(file, text, 0, &e))?;
     let pair = pairs
         .next()
         .ok_or_else(|| Diagnostic::new("E0001", "expected a value", Span::new(file, 0, text.len()), "here"))?;
@@ -240,6 +259,12 @@ fn skip_trivia(text: &str, mut pos: usize) -> usize {
 }
 
 fn block_comment_end(text: &str, start: usize) -> usize {
+    block_comment_close(text, start).unwrap_or(text.len())
+}
+
+/// The end of the (possibly nested) block comment starting at `start`, or
+/// `None` when it is never closed.
+fn block_comment_close(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
@@ -251,19 +276,26 @@ fn block_comment_end(text: &str, start: usize) -> usize {
             depth -= 1;
             i += 2;
             if depth == 0 {
-                return i;
+                return Some(i);
             }
         } else {
             i += 1;
         }
     }
-    text.len()
+    None
 }
 
-/// For each declaration region (from one declaration start to the next) that
-/// nests brackets deeper than [`MAX_NESTING`]: the region start and the
-/// position of the first bracket past the limit.
-fn too_deep_positions(text: &str) -> Vec<(usize, usize)> {
+/// A declaration region (from one declaration start to the next, outside
+/// brackets) that nests brackets deeper than [`MAX_NESTING`].
+struct TooDeep {
+    start: usize,
+    /// The first bracket past the limit.
+    at: usize,
+    /// Where the nesting is closed again (or the end of the text).
+    end: usize,
+}
+
+fn too_deep_positions(text: &str) -> Vec<TooDeep> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut region = 0usize;
@@ -272,9 +304,10 @@ fn too_deep_positions(text: &str) -> Vec<(usize, usize)> {
     let mut i = 0;
     let mut line_start = true;
     while i < bytes.len() {
-        if line_start && starts_decl(text, i) {
+        // A line that looks like a declaration starts a new region only
+        // outside brackets, or nesting could hide behind keyword lines.
+        if line_start && depth == 0 && starts_decl(text, i) {
             region = i;
-            depth = 0;
             reported = false;
         }
         line_start = false;
@@ -299,12 +332,18 @@ fn too_deep_positions(text: &str) -> Vec<(usize, usize)> {
             b'(' | b'[' | b'{' | b'<' => {
                 depth += 1;
                 if depth > MAX_NESTING && !reported {
-                    found.push((region, i));
+                    found.push(TooDeep { start: region, at: i, end: text.len() });
                     reported = true;
                 }
             }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'>' if i == 0 || bytes[i - 1] != b'-' => depth = depth.saturating_sub(1),
+            b')' | b']' | b'}' | b'>' if bytes[i] != b'>' || i == 0 || bytes[i - 1] != b'-' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 && reported {
+                    if let Some(last) = found.last_mut() {
+                        last.end = last.end.min(i + 1);
+                    }
+                }
+            }
             _ => {}
         }
         i += 1;
@@ -948,9 +987,17 @@ connector source {
 
     #[test]
     fn unterminated_block_comment_is_an_error() {
-        let (_, diags) = parse("topic t : string\n/* open\n");
-        assert_eq!(diags.len(), 1);
-        assert_eq!(diags[0].message, "unterminated block comment");
+        for src in ["topic t : string\n/* open\n", "/*/", "topic a : string\n/* outer /* inner */"] {
+            let (_, diags) = parse(src);
+            assert!(diags.iter().any(|d| d.message == "unterminated block comment"), "{src:?}: {diags:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_behind_keyword_lines_is_refused() {
+        let src = format!("let x = {{\n{}{}\n", "let = {\n".repeat(300), "}".repeat(301));
+        let (_, diags) = parse(&src);
+        assert!(diags.iter().any(|d| d.code == "E0002"), "{diags:?}");
     }
 
     #[test]
