@@ -37,6 +37,66 @@ pub fn records(p: &Program) -> Vec<TopicRecord> {
         .collect()
 }
 
+/// The stored form: each distinct schema once, topics referring to them by
+/// index, so thousands of topics sharing a few schemas stay far below the
+/// 1 MiB a ConfigMap may hold.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    schemas: Vec<Schema>,
+    topics: Vec<StoredTopic>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredTopic {
+    name: String,
+    topic: String,
+    compat: String,
+    schema: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<usize>,
+}
+
+/// The text of the `topics.json` key.
+pub fn encode(records: &[TopicRecord]) -> String {
+    let mut schemas: Vec<Schema> = Vec::new();
+    let mut index = |s: &Schema| match schemas.iter().position(|x| x == s) {
+        Some(i) => i,
+        None => {
+            schemas.push(s.clone());
+            schemas.len() - 1
+        }
+    };
+    let topics = records
+        .iter()
+        .map(|r| StoredTopic {
+            name: r.name.clone(),
+            topic: r.topic.clone(),
+            compat: r.compat.clone(),
+            schema: index(&r.schema),
+            history: r.history.iter().map(&mut index).collect(),
+        })
+        .collect();
+    serde_json::to_string(&Stored { schemas, topics }).unwrap_or_default()
+}
+
+fn decode(text: &str) -> Result<Vec<TopicRecord>, String> {
+    let stored: Stored = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let get = |i: usize| stored.schemas.get(i).cloned().ok_or_else(|| format!("schema index {i} out of range"));
+    stored
+        .topics
+        .iter()
+        .map(|t| {
+            Ok(TopicRecord {
+                name: t.name.clone(),
+                topic: t.topic.clone(),
+                compat: t.compat.clone(),
+                schema: get(t.schema)?,
+                history: t.history.iter().map(|&i| get(i)).collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
+}
+
 /// The topic records of a bundle (multi-document YAML, or a JSON List).
 pub fn from_bundle(text: &str) -> Result<Vec<TopicRecord>, String> {
     use serde::Deserialize as _;
@@ -53,7 +113,7 @@ pub fn from_bundle(text: &str) -> Result<Vec<TopicRecord>, String> {
             continue;
         }
         if let Some(json) = d.pointer("/data").and_then(|data| data.get(TOPICS_KEY)).and_then(|j| j.as_str()) {
-            return serde_json::from_str(json).map_err(|e| format!("the bundle's `{TOPICS_KEY}` is unreadable: {e}"));
+            return decode(json).map_err(|e| format!("the bundle's `{TOPICS_KEY}` is unreadable: {e}"));
         }
     }
     Err(format!("the bundle has no ConfigMap with `{TOPICS_KEY}`: compile it with this version of mesh"))

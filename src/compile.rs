@@ -7,8 +7,19 @@ use crate::emit::{self, Object};
 use crate::ir::Program;
 use crate::load::Loaded;
 
+/// What the bundle is made of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// Function Mesh custom resources, for clusters running the operator.
+    #[default]
+    Crd,
+    /// The StatefulSets, Services and autoscalers the operator would create.
+    Workloads,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    pub target: Target,
     pub profile: Option<String>,
     /// One FunctionMesh instead of one object per component.
     pub mesh: bool,
@@ -26,7 +37,10 @@ pub fn compile(loaded: &Loaded, opts: &Options) -> Output {
         loaded,
         &check::Options { profile: opts.profile.clone(), mesh: opts.mesh, schema_rules: opts.schema_rules },
     );
-    let objects = program.as_ref().map(|p| emit::crd::emit(p, emit::crd::CrdOptions { mesh: opts.mesh }));
+    let objects = program.as_ref().map(|p| match opts.target {
+        Target::Crd => emit::crd::emit(p, emit::crd::CrdOptions { mesh: opts.mesh }),
+        Target::Workloads => emit::workloads::emit(p),
+    });
     Output { program, objects, diags }
 }
 

@@ -42,6 +42,10 @@ enum Command {
         /// Apply the settings of a `profile` block over `defaults`
         #[arg(long)]
         profile: Option<String>,
+        /// `crd`: Function Mesh resources; `workloads`: what the operator would
+        /// create, for clusters without it
+        #[arg(long, value_enum, default_value = "crd")]
+        target: mesh::compile::Target,
     },
     /// Check pipelines without writing anything
     #[command(
@@ -68,6 +72,18 @@ enum Command {
         /// a bundle that mesh compiled
         #[arg(long, value_name = "OLD")]
         baseline: Option<PathBuf>,
+    },
+    /// Turn Function Mesh YAML into a .mesh program
+    #[command(
+        after_help = "Examples:\n  mesh import deploy/ -o pipeline.mesh\n  mesh import function.yaml configmap.yaml"
+    )]
+    Import {
+        /// YAML files or directories (searched for *.yaml, *.yml)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write the program to this file instead of stdout
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: Option<PathBuf>,
     },
     /// Format .mesh files in the canonical layout
     #[command(
@@ -188,10 +204,16 @@ fn summary_line(errors: usize, warnings: usize) -> String {
 
 fn run(cli: Cli) -> Result<ExitCode, LoadError> {
     match cli.command {
-        Command::Compile { files, mesh, output, format, profile } => {
+        Command::Compile { files, mesh, output, format, profile, target } => {
+            if mesh && target == mesh::compile::Target::Workloads {
+                return Err(LoadError("--mesh makes a FunctionMesh, which the workloads target does not use".into()));
+            }
             let loaded = load::load(&files)?;
             let policy = Policy::find(&files[0]).map_err(LoadError)?;
-            let out = mesh::compile::compile(&loaded, &mesh::compile::Options { profile, mesh, ..Default::default() });
+            let out = mesh::compile::compile(
+                &loaded,
+                &mesh::compile::Options { profile, mesh, target, ..Default::default() },
+            );
             let diags = policy.apply(&loaded.sources, out.diags);
             print_diags(&loaded, &diags);
             // mesh.toml can make a warning an error; then nothing is written either.
@@ -225,8 +247,11 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             };
             let policy =
                 Policy::find(paths.first().map_or(std::path::Path::new("."), |p| p.as_path())).map_err(LoadError)?;
-            let opts =
-                mesh::compile::Options { profile: profile.clone(), mesh: false, schema_rules: schema_rules.into() };
+            let opts = mesh::compile::Options {
+                profile: profile.clone(),
+                schema_rules: schema_rules.into(),
+                ..Default::default()
+            };
             let checked = check_files(&files, &opts, baseline.as_deref(), &policy)?;
             let mut errors = 0;
             let mut warnings = 0;
@@ -265,6 +290,38 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             }
             let failed = errors > 0 || (deny_warnings && warnings > 0);
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Import { paths, output } => {
+            let mut inputs = Vec::new();
+            for file in files_with(&paths, &["yaml", "yml", "json"])? {
+                inputs.push((file.display().to_string(), load::read_source(&file)?));
+            }
+            match mesh::import::import(&inputs) {
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("error: {e}");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+                Ok(imported) => {
+                    for s in &imported.skipped {
+                        eprintln!("skipped: {s}");
+                    }
+                    match output {
+                        Some(out) => {
+                            let tmp = out.with_extension("mesh-tmp");
+                            std::fs::write(&tmp, &imported.program).and_then(|_| std::fs::rename(&tmp, &out)).map_err(
+                                |e| {
+                                    let _ = std::fs::remove_file(&tmp);
+                                    LoadError(format!("cannot write `{}`: {}", out.display(), load::io_reason(&e)))
+                                },
+                            )?;
+                        }
+                        None => print_stdout(imported.program.trim_end()),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Command::Fmt { paths, check } => {
             let mut failed = false;
@@ -404,6 +461,11 @@ fn baseline_records(
 
 /// The .mesh files named directly or found under the given directories, sorted.
 fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    files_with(paths, &["mesh"])
+}
+
+/// Files named directly, or found under directories with one of `extensions`, sorted.
+fn files_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     // Directories by their real path, so a symlink loop is walked once.
     let mut seen = std::collections::BTreeSet::new();
@@ -420,7 +482,7 @@ fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
                     let path = entry.path();
                     if path.is_dir() {
                         stack.push(path);
-                    } else if path.extension().is_some_and(|e| e == "mesh") {
+                    } else if path.extension().is_some_and(|e| extensions.iter().any(|x| e == *x)) {
                         out.push(path);
                     }
                 }
@@ -432,7 +494,7 @@ fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
     out.sort();
     out.dedup_by_key(|f| std::fs::canonicalize(&*f).unwrap_or_else(|_| f.clone()));
     if out.is_empty() {
-        return Err(LoadError("no .mesh files found".into()));
+        return Err(LoadError(format!("no .{} files found", extensions[0])));
     }
     Ok(out)
 }

@@ -423,3 +423,40 @@ fn check_dir_visits_each_file_once_despite_symlink_cycles() {
     let doc: Value = serde_json::from_str(&run.stdout).expect("stdout is not JSON");
     assert_eq!(doc["errors"], 1, "{doc:#}");
 }
+
+#[test]
+fn workloads_target_prints_statefulsets() {
+    let run = mesh(&["compile", "--target", "workloads", shop().to_str().unwrap()]);
+    expect_code(&run, 0, "compile --target workloads");
+    for kind in ["kind: StatefulSet", "kind: Service", "kind: HorizontalPodAutoscaler", "kind: ConfigMap"] {
+        assert!(run.stdout.contains(kind), "no {kind} in:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("apiVersion: compute.functionmesh.io"), "no custom resources in the workloads target");
+    let both = mesh(&["compile", "--target", "workloads", "--mesh", shop().to_str().unwrap()]);
+    expect_code(&both, 2, "--mesh with --target workloads");
+}
+
+#[test]
+fn import_prints_a_program_that_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("fn.yaml");
+    std::fs::write(
+        &yaml,
+        "apiVersion: compute.functionmesh.io/v1alpha1\nkind: Function\nmetadata:\n  name: upper\nspec:\n  className: com.example.Upper\n  \
+         input:\n    topics: [persistent://public/default/in]\n    typeClassName: java.lang.String\n  output:\n    topic: persistent://public/default/out\n    \
+         typeClassName: java.lang.String\n  pulsar:\n    pulsarConfig: cfg\n  java:\n    jar: /pulsar/app.jar\n  resources:\n    requests: {cpu: 100m, memory: 1Gi}\n    \
+         limits: {cpu: 200m, memory: 1Gi}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  webServiceURL: http://b:8080\n  \
+         brokerServiceURL: pulsar://b:6650\n",
+    )
+    .unwrap();
+    let out = dir.path().join("imported.mesh");
+    let run = mesh(&["import", yaml.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    expect_code(&run, 0, "import");
+    let compiled = mesh(&["compile", out.to_str().unwrap()]);
+    expect_code(&compiled, 0, "compile of the imported program");
+    assert!(compiled.stdout.contains("name: upper"), "{}", compiled.stdout);
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "kind: Function\nspec: [unclosed\n").unwrap();
+    expect_code(&mesh(&["import", bad.to_str().unwrap()]), 1, "import of broken YAML");
+    expect_code(&mesh(&["import", dir.path().join("missing.yaml").to_str().unwrap()]), 2, "import of a missing file");
+}

@@ -203,8 +203,13 @@ fn config_map_errors(obj: &Value, cluster: bool) -> Vec<String> {
         }
     }
     if let Some(topics) = data.get("topics.json").and_then(Value::as_str) {
-        if !serde_json::from_str::<Value>(topics).is_ok_and(|v| v.is_array()) {
-            errors.push("data.topics.json is not a JSON array".to_string());
+        // The topics snapshot must be what `--baseline` reads back.
+        if mesh::baseline::from_bundle(
+            &serde_json::json!({"kind": "ConfigMap", "data": {"topics.json": topics}}).to_string(),
+        )
+        .is_err()
+        {
+            errors.push("data.topics.json is not a readable topics snapshot".to_string());
         }
     }
     errors

@@ -116,8 +116,14 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
         }
     }
     // Several producers must agree on the schema, or the topic keeps changing versions.
+    let mut producers_of: Vec<Vec<&crate::ir::Component>> = vec![Vec::new(); p.topics.len()];
+    for comp in &p.components {
+        if let Some(t) = comp.output {
+            producers_of[t].push(comp);
+        }
+    }
     for (t, topic) in p.topics.iter().enumerate() {
-        let producers: Vec<&crate::ir::Component> = p.components.iter().filter(|c| c.output == Some(t)).collect();
+        let producers = &producers_of[t];
         for pair in producers.windows(2) {
             if let (Some(a), Some(b)) = (&pair[0].output_schema, &pair[1].output_schema) {
                 if !a.same_data(b) && topic.compat != crate::ir::Compat::AlwaysCompatible {
@@ -182,10 +188,14 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
         }
     }
     // Kubernetes names must be unique per kind.
-    for (i, a) in p.components.iter().enumerate() {
-        if let Some(b) =
-            p.components[..i].iter().find(|b| b.kube_name == a.kube_name && (b.kind == a.kind || c.opts.mesh))
-        {
+    // In a mesh all kinds share one name space (`<mesh>-<name>` children).
+    let mut seen: std::collections::HashMap<(&str, Option<crate::ir::ComponentKind>), &crate::ir::Component> =
+        std::collections::HashMap::new();
+    for a in &p.components {
+        let key = (a.kube_name.as_str(), if c.opts.mesh { None } else { Some(a.kind) });
+        let first = *seen.entry(key).or_insert(a);
+        if !std::ptr::eq(first, a) {
+            let b = first;
             c.diags.push(
                 Diagnostic::new(
                     "E0101",
@@ -204,10 +214,16 @@ pub fn check(c: &mut Checker<'_>, p: &Program) {
 fn find_cycle(p: &Program) -> Option<Vec<usize>> {
     let n = p.components.len();
     // Component a feeds b when a's output topic is one of b's inputs.
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); p.topics.len()];
+    for (b, comp) in p.components.iter().enumerate() {
+        for i in &comp.inputs {
+            readers[i.topic].push(b);
+        }
+    }
     let next: Vec<Vec<usize>> = (0..n)
         .map(|a| match p.components[a].output {
             // A component reading its own output is E0305, not a cycle worth a second message.
-            Some(t) => (0..n).filter(|&b| b != a && p.components[b].inputs.iter().any(|i| i.topic == t)).collect(),
+            Some(t) => readers[t].iter().copied().filter(|&b| b != a).collect(),
             None => Vec::new(),
         })
         .collect();

@@ -134,10 +134,10 @@ fn edge(c: &mut Checker<'_>, from: Node, fs: Span, to: Node, ts: Span) -> Option
 /// Fills in inputs and outputs and checks every edge's schemas.
 pub fn apply(c: &mut Checker<'_>, edges: &[Edge], topics: &[ir::Topic], comps: &mut [ir::Component]) {
     // Components that failed to build are absent; map declaration index to IR index.
-    let index = |i: usize, comps: &[ir::Component], c: &Checker<'_>| -> Option<usize> {
-        let name = &c.components[i].name.name;
-        comps.iter().position(|x| &x.name == name)
-    };
+    let by_name: std::collections::HashMap<&str, usize> =
+        comps.iter().enumerate().map(|(i, x)| (x.name.as_str(), i)).collect();
+    let by_decl: Vec<Option<usize>> = c.components.iter().map(|d| by_name.get(d.name.name.as_str()).copied()).collect();
+    let index = |i: usize, _: &[ir::Component], _: &Checker<'_>| -> Option<usize> { by_decl[i] };
     let mut output_span: Vec<Option<Span>> = vec![None; comps.len()];
     for e in edges {
         match (e.from, e.to) {

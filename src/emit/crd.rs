@@ -125,8 +125,7 @@ fn config_map(p: &Program, c: &ir::Cluster) -> Object {
 /// The registry snapshot: every topic with its schema and strategy, so a
 /// later `mesh check --baseline BUNDLE` can tell what changed.
 fn topics_config_map(p: &Program) -> Object {
-    let records = crate::baseline::records(p);
-    let json = serde_json::to_string_pretty(&records).unwrap_or_default();
+    let json = crate::baseline::encode(&crate::baseline::records(p));
     let cm = ConfigMap {
         metadata: meta(p, &format!("{}-topics", p.mesh_name), &BTreeMap::new(), &BTreeMap::new()),
         data: Some(BTreeMap::from([(crate::baseline::TOPICS_KEY.to_string(), json)])),
