@@ -460,3 +460,81 @@ fn import_prints_a_program_that_compiles() {
     expect_code(&mesh(&["import", bad.to_str().unwrap()]), 1, "import of broken YAML");
     expect_code(&mesh(&["import", dir.path().join("missing.yaml").to_str().unwrap()]), 2, "import of a missing file");
 }
+
+/// A clean program plus one topic nobody reads: a single W0301 warning.
+fn warning_program(dir: &Path) -> PathBuf {
+    let path = dir.join("warn.mesh");
+    std::fs::write(
+        &path,
+        "pulsar p { web_service_url = \"http://b:8080\", broker_service_url = \"pulsar://b:6650\" }\n\
+         topic input : string external\ntopic spare : string\n\
+         function f(string) -> string = java(\"com.F\") { jar = \"f.jar\" }\npipeline x { input -> f -> spare }\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn check_formats_for_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = warning_program(dir.path());
+    let f = file.to_str().unwrap();
+    let github = mesh(&["check", f, "--format", "github"]);
+    expect_code(&github, 0, "warnings only");
+    assert!(github.stdout.starts_with("::warning file="), "{}", github.stdout);
+    assert!(github.stdout.contains(",line=3,col=7,endLine=3,endColumn=12,title=W0301::"), "{}", github.stdout);
+    let sarif = mesh(&["check", f, "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), mesh::codes::CODES.len(), "one rule per code");
+    let result = &run["results"][0];
+    assert_eq!(result["ruleId"], "W0301");
+    assert_eq!(result["level"], "warning");
+    assert_eq!(rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"], "W0301");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
+    expect_code(&mesh(&["check", f, "--deny-warnings"]), 1, "--deny-warnings");
+}
+
+#[test]
+fn warnings_can_be_allowed_in_place_or_raised_by_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = warning_program(dir.path());
+    let f = file.to_str().unwrap();
+    std::fs::write(dir.path().join("mesh.toml"), "[rules]\nW0301 = \"error\"\n").unwrap();
+    let raised = mesh(&["check", f]);
+    expect_code(&raised, 1, "W0301 raised to an error by mesh.toml");
+    assert!(raised.stderr.contains("error[W0301]"), "{}", raised.stderr);
+    expect_code(&mesh(&["compile", f]), 1, "compile honours mesh.toml too");
+    let text = std::fs::read_to_string(&file).unwrap().replace("topic spare", "// mesh:allow(W0301)\ntopic spare");
+    std::fs::write(&file, text).unwrap();
+    let allowed = mesh(&["check", f]);
+    expect_code(&allowed, 0, "allowed in place");
+    assert!(allowed.stderr.is_empty(), "{}", allowed.stderr);
+    std::fs::write(dir.path().join("mesh.toml"), "[rules]\nE0201 = \"allow\"\n").unwrap();
+    expect_code(&mesh(&["check", f]), 2, "an error cannot be allowed");
+}
+
+#[test]
+fn fmt_check_and_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ugly.mesh");
+    std::fs::write(&file, "topic   t : string external\n").unwrap();
+    let f = file.to_str().unwrap();
+    let check = mesh(&["fmt", "--check", f]);
+    expect_code(&check, 1, "unformatted");
+    assert!(check.stdout.contains("+topic t : string external"), "{}", check.stdout);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "topic   t : string external\n", "--check writes nothing");
+    expect_code(&mesh(&["fmt", f]), 0, "fmt");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "topic t : string external\n");
+    expect_code(&mesh(&["fmt", "--check", f]), 0, "formatted now");
+    for (format, start) in [("dot", "digraph"), ("mermaid", "flowchart LR"), ("svg", "<")] {
+        let run = mesh(&["graph", shop().to_str().unwrap(), "--format", format]);
+        expect_code(&run, 0, format);
+        assert!(run.stdout.trim_start().starts_with(start), "{format}: {}", &run.stdout[..run.stdout.len().min(80)]);
+    }
+    let completions = mesh(&["completions", "bash"]);
+    expect_code(&completions, 0, "completions");
+    assert!(completions.stdout.contains("mesh"));
+}

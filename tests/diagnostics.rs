@@ -230,6 +230,32 @@ fn templates_are_instantiated_with_overrides() {
 }
 
 #[test]
+fn protobuf_files_are_compiled_and_messages_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("order.proto"),
+        "syntax = \"proto3\";\npackage shop;\nmessage Order { int64 id = 1; message Line { string sku = 1; } repeated Line lines = 2; }\n",
+    )
+    .unwrap();
+    let program = |message: &str| {
+        let path = dir.path().join("p.mesh");
+        std::fs::write(
+            &path,
+            format!("{BASE}schema O = protobuf_native(\"order.proto\", \"{message}\")\ntopic t : O external\nfunction g(O) = java(\"G\") {{ jar = \"g.jar\" }}\npipeline y {{ t -> g }}\n"),
+        )
+        .unwrap();
+        let loaded = mesh::load::load(&[path]).unwrap();
+        compile(&loaded, &Options::default()).diags
+    };
+    assert!(program("shop.Order.Line").iter().all(|d| !d.is_error()));
+    let diags = program("shop.Order.Lin");
+    let d = diags.iter().find(|d| d.code == "E0502").expect("E0502");
+    assert_eq!(d.help.as_deref(), Some("did you mean `shop.Order.Line`?"));
+    std::fs::write(dir.path().join("order.proto"), "message {").unwrap();
+    assert!(program("shop.Order").iter().any(|d| d.code == "E0502" && d.message.contains("not a valid .proto file")));
+}
+
+#[test]
 fn every_registered_code_has_a_case() {
     let mut tested: Vec<&str> = cases().iter().map(|c| c.code).collect();
     tested.push("E0108"); // `unknown_profile`: needs a command-line option

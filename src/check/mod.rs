@@ -431,6 +431,11 @@ impl<'a> Checker<'a> {
             mesh_name: String::new(),
             kube_namespace: defaults.kube_namespace.clone(),
         };
+        // Every schema is resolved, used or not, so a broken one is reported.
+        for i in 0..self.schemas.len() {
+            let decl = self.schemas[i].0;
+            self.declared_schema(i, &decl.ty);
+        }
         let topics: Vec<Option<ir::Topic>> = (0..self.topics.len()).map(|i| self.topic(i, &defaults)).collect();
         let mut comps = Vec::new();
         for i in 0..self.components.len() {

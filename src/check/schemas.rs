@@ -143,7 +143,7 @@ impl Checker<'_> {
         }
     }
 
-    fn declared_schema(&mut self, i: usize, use_ty: &TypeExpr) -> Option<Schema> {
+    pub(crate) fn declared_schema(&mut self, i: usize, use_ty: &TypeExpr) -> Option<Schema> {
         match self.schema_state[i].clone() {
             SchemaState::Done(s) => s,
             SchemaState::InProgress => {
