@@ -104,7 +104,7 @@ fn scan_comments(src: &str) -> Vec<Comment<'_>> {
                 i = end;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = block_comment_end(b, i).unwrap_or(b.len());
+                let end = crate::syntax::parser::block_comment_close(src, i).unwrap_or(b.len());
                 out.push(Comment { start: i, end, text: &src[i..end], line: false });
                 i = end;
             }
@@ -121,28 +121,6 @@ fn string_end(b: &[u8], start: usize) -> usize {
         i += if b[i] == b'\\' { 2 } else { 1 };
     }
     (i + 1).min(b.len())
-}
-
-/// The position after the (nesting) block comment starting at `start`;
-/// `None` when it is not closed.
-fn block_comment_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i + 1 < b.len() {
-        if b[i] == b'/' && b[i + 1] == b'*' {
-            depth += 1;
-            i += 2;
-        } else if b[i] == b'*' && b[i + 1] == b'/' {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return Some(i);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    None
 }
 
 // ---------------------------------------------------------------- output
@@ -568,8 +546,10 @@ impl<'a> Printer<'a> {
         emit(&mut w, 0, pieces, true);
         // The parser accepts a block comment left open at the end of the
         // file; a newline after it would become part of it.
-        let open_comment =
-            self.comments.last().is_some_and(|c| !c.line && block_comment_end(c.text.as_bytes(), 0).is_none());
+        let open_comment = self
+            .comments
+            .last()
+            .is_some_and(|c| !c.line && crate::syntax::parser::block_comment_close(c.text, 0).is_none());
         if !w.s.is_empty() && !open_comment {
             w.push("\n");
         }

@@ -345,33 +345,16 @@ fn is_ident(s: &str) -> bool {
     c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
 }
 
-const KEYWORDS: &[&str] = &[
-    "use",
-    "pulsar",
-    "defaults",
-    "schema",
-    "topic",
-    "source",
-    "function",
-    "sink",
-    "pipeline",
-    "let",
-    "profile",
-    "connector",
-    "compat",
-    "history",
-    "external",
-    "record",
-    "enum",
-    "fixed",
-    "true",
-    "false",
-    "void",
-    "go",
-    "java",
-    "python",
+/// Words that cannot be written as bare names: the declaration keywords and
+/// words with a meaning of their own in values and heads.
+const OTHER_KEYWORDS: &[&str] = &[
+    "compat", "history", "external", "record", "enum", "fixed", "true", "false", "void", "go", "java", "python",
     "generic",
 ];
+
+fn is_keyword(s: &str) -> bool {
+    crate::syntax::parser::DECL_KEYWORDS.contains(&s) || OTHER_KEYWORDS.contains(&s)
+}
 
 /// A declaration name from arbitrary text, unique among `used`.
 fn ident(raw: &str, used: &mut BTreeSet<String>) -> String {
@@ -384,7 +367,7 @@ fn ident(raw: &str, used: &mut BTreeSet<String>) -> String {
     if s.is_empty() || !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
         s = format!("t_{s}");
     }
-    if KEYWORDS.contains(&s.as_str()) {
+    if is_keyword(s.as_str()) {
         s.push('_');
     }
     let mut out = s.clone();
@@ -398,7 +381,7 @@ fn ident(raw: &str, used: &mut BTreeSet<String>) -> String {
 }
 
 fn key(k: &str) -> String {
-    if is_ident(k) && !KEYWORDS.contains(&k) {
+    if is_ident(k) && !is_keyword(k) {
         k.to_string()
     } else {
         crate::fmt::quote(k)

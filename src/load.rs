@@ -7,6 +7,7 @@ use crate::syntax::ast::{DeclKind, File, UseDecl};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+#[derive(Default)]
 pub struct Loaded {
     pub sources: Sources,
     pub files: Vec<File>,
@@ -66,6 +67,7 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+#[derive(Default)]
 struct Loader {
     loaded: Loaded,
     by_path: BTreeMap<PathBuf, FileId>,
@@ -76,18 +78,7 @@ struct Loader {
 /// of a missing file, a cycle, an unknown stdlib module) are diagnostics; only
 /// an unreadable root file is a `LoadError`.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
-    let mut l = Loader {
-        loaded: Loaded {
-            sources: Sources::new(),
-            files: Vec::new(),
-            roots: Vec::new(),
-            stdlib: BTreeMap::new(),
-            file_uses: BTreeMap::new(),
-            diags: Vec::new(),
-        },
-        by_path: BTreeMap::new(),
-        paths: BTreeMap::new(),
-    };
+    let mut l = Loader::default();
     for path in paths {
         let text = read_source(path)?;
         let key = canonical(path);
@@ -112,18 +103,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
 
 /// Loads a program from text, as if it were a file called `name` (tests, benchmarks).
 pub fn load_text(name: &str, text: &str) -> Loaded {
-    let mut l = Loader {
-        loaded: Loaded {
-            sources: Sources::new(),
-            files: Vec::new(),
-            roots: Vec::new(),
-            stdlib: BTreeMap::new(),
-            file_uses: BTreeMap::new(),
-            diags: Vec::new(),
-        },
-        by_path: BTreeMap::new(),
-        paths: BTreeMap::new(),
-    };
+    let mut l = Loader::default();
     let id = l.add(name.to_string(), text.to_string(), false);
     l.paths.insert(id, PathBuf::from(name));
     l.loaded.roots.push(id);

@@ -545,6 +545,16 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     ok.then_some(comp)
 }
 
+/// The settings of a nested block (`window { ... }`), or an E0202 saying
+/// `message` when the value is not a block.
+fn block_fields<'b>(c: &mut Checker<'_>, item: &'b Item, message: &str, what: &str) -> Option<Fields<'b>> {
+    let ValueKind::Map(block) = &item.value.kind else {
+        c.diags.push(Diagnostic::new("E0202", message, item.value.span, "expected `{ ... }`"));
+        return None;
+    };
+    Some(Fields::new(Some(block), what, &mut c.diags))
+}
+
 fn check_i32_ms(c: &mut Checker<'_>, ms: i64, item: &Item) -> bool {
     if ms > i64::from(i32::MAX) {
         c.diags.push(Diagnostic::new(
@@ -1294,16 +1304,8 @@ fn secrets(c: &mut Checker<'_>, item: &Item, out: &mut BTreeMap<String, SecretRe
 }
 
 fn resources(c: &mut Checker<'_>, item: &Item) -> Option<Resources> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`resources` is a block: `resources { cpu = 500m, memory = 1Gi }`",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`resources`", &mut c.diags);
+    let mut f =
+        block_fields(c, item, "`resources` is a block: `resources { cpu = 500m, memory = 1Gi }`", "`resources`")?;
     let requests = f.take("requests");
     let limits = f.take("limits");
     let mut flat = BTreeMap::new();
@@ -1378,16 +1380,9 @@ fn resource_rule(c: &mut Checker<'_>, res: &Resources, span: Span) -> bool {
 }
 
 fn consumer(c: &mut Checker<'_>, item: &Item, comp: &mut ir::Component) -> bool {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`consumer` is a block of settings",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
+    let Some(mut f) = block_fields(c, item, "`consumer` is a block of settings", "`consumer`") else {
         return false;
     };
-    let mut f = Fields::new(Some(block), "`consumer`", &mut c.diags);
     let rq = f.take("receiver_queue_size").and_then(|i| c.reader().int(&i.value, 0, i64::from(i32::MAX)));
     let crypto = match f.take("crypto") {
         Some(i) => match crypto(c, i, false) {
@@ -1403,16 +1398,7 @@ fn consumer(c: &mut Checker<'_>, item: &Item, comp: &mut ir::Component) -> bool 
 }
 
 fn crypto(c: &mut Checker<'_>, item: &Item, producer: bool) -> Option<ir::Crypto> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`crypto` is a block of settings",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`crypto`", &mut c.diags);
+    let mut f = block_fields(c, item, "`crypto` is a block of settings", "`crypto`")?;
     let class = f.take("key_reader");
     let config = f.take("key_reader_config");
     let keys = if producer { f.take("encryption_keys") } else { None };
@@ -1508,16 +1494,7 @@ fn crypto(c: &mut Checker<'_>, item: &Item, producer: bool) -> Option<ir::Crypto
 }
 
 fn producer(c: &mut Checker<'_>, item: &Item) -> Option<ir::Producer> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`producer` is a block of settings",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`producer`", &mut c.diags);
+    let mut f = block_fields(c, item, "`producer` is a block of settings", "`producer`")?;
     let mp = f.take("max_pending_messages");
     let mpa = f.take("max_pending_messages_across_partitions");
     let tl = f.take("thread_local");
@@ -1547,16 +1524,7 @@ fn producer(c: &mut Checker<'_>, item: &Item) -> Option<ir::Producer> {
 }
 
 fn window(c: &mut Checker<'_>, item: &Item) -> Option<ir::Window> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`window` is a block: `window { length = 10, slide = 5 }`",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`window`", &mut c.diags);
+    let mut f = block_fields(c, item, "`window` is a block: `window { length = 10, slide = 5 }`", "`window`")?;
     let length = f.take("length");
     let slide = f.take("slide");
     let late = f.take("late_data");
@@ -1672,16 +1640,7 @@ fn window(c: &mut Checker<'_>, item: &Item) -> Option<ir::Window> {
 }
 
 fn state(c: &mut Checker<'_>, item: &Item) -> Option<ir::State> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`state` is a block: `state { service_url = \"bk://...:4181\" }`",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`state`", &mut c.diags);
+    let mut f = block_fields(c, item, "`state` is a block: `state { service_url = \"bk://...:4181\" }`", "`state`")?;
     let url = f.take("service_url");
     let provider = f.take("provider");
     f.finish(&mut c.diags);
@@ -1707,16 +1666,7 @@ fn state(c: &mut Checker<'_>, item: &Item) -> Option<ir::State> {
 }
 
 fn batch(c: &mut Checker<'_>, item: &Item) -> Option<(String, Option<serde_json::Value>)> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`batch` is a block: `batch { discovery = \"...\" }`",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`batch`", &mut c.diags);
+    let mut f = block_fields(c, item, "`batch` is a block: `batch { discovery = \"...\" }`", "`batch`")?;
     let disc = f.take("discovery");
     let cfg = f.take("config");
     f.finish(&mut c.diags);
@@ -1738,16 +1688,7 @@ fn batch(c: &mut Checker<'_>, item: &Item) -> Option<(String, Option<serde_json:
 }
 
 fn log_config(c: &mut Checker<'_>, item: &Item) -> Option<LogConfig> {
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`log` is a block: `log { level = debug }`",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`log`", &mut c.diags);
+    let mut f = block_fields(c, item, "`log` is a block: `log { level = debug }`", "`log`")?;
     let level = f.take("level");
     let format = f.take("format");
     let rotate = f.take("rotate");

@@ -29,29 +29,19 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
     let mut mounts = None;
     for (key, wire) in [("labels", "labels"), ("annotations", "annotations"), ("node_selector", "nodeSelector")] {
         if let Some(i) = f.take(key) {
-            match c.reader().string_map(&i.value) {
-                Some(m) => {
-                    out.insert(wire.into(), json!(m));
-                }
-                None => ok = false,
-            }
+            put(&mut out, &mut ok, wire, c.reader().string_map(&i.value).map(|m| json!(m)));
         }
     }
     if let Some(i) = f.take("service_account") {
-        match c.reader().string(&i.value) {
-            Some(s) => {
-                out.insert("serviceAccountName".into(), json!(s));
-            }
-            None => ok = false,
-        }
+        put(&mut out, &mut ok, "serviceAccountName", c.reader().string(&i.value).map(|s| json!(s)));
     }
     if let Some(i) = f.take("termination_grace_period") {
-        match c.reader().duration_ms(&i.value) {
-            Some(ms) => {
-                out.insert("terminationGracePeriodSeconds".into(), json!(ms / 1000));
-            }
-            None => ok = false,
-        }
+        put(
+            &mut out,
+            &mut ok,
+            "terminationGracePeriodSeconds",
+            c.reader().duration_ms(&i.value).map(|ms| json!(ms / 1000)),
+        );
     }
     if let Some(i) = f.take("image_pull_secrets") {
         match c.reader().strings(&i.value) {
@@ -65,12 +55,7 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
         }
     }
     if let Some(i) = f.take("disable_default_affinity") {
-        match c.reader().bool(&i.value) {
-            Some(b) => {
-                out.insert("disableDefaultAffinity".into(), json!(b));
-            }
-            None => ok = false,
-        }
+        put(&mut out, &mut ok, "disableDefaultAffinity", c.reader().bool(&i.value).map(|b| json!(b)));
     }
     if let Some(i) = f.take("autoscaler") {
         const RULES: [(&str, &str); 6] = [
@@ -118,12 +103,7 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
         out.insert("builtinAutoscaler".into(), json!(rules));
     }
     if let Some(i) = f.take("env") {
-        match env(c, &i.value) {
-            Some(e) => {
-                out.insert("env".into(), e);
-            }
-            None => ok = false,
-        }
+        put(&mut out, &mut ok, "env", env(c, &i.value));
     }
     if let Some(i) = f.take("liveness") {
         let ValueKind::Map(b) = &i.value.kind else {
@@ -174,12 +154,7 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
     macro_rules! typed {
         ($key:literal, $wire:literal, $ty:ty) => {
             if let Some(i) = f.take($key) {
-                match kube_value::<$ty>(c, &i.value, $key) {
-                    Some(j) => {
-                        out.insert($wire.into(), j);
-                    }
-                    None => ok = false,
-                }
+                put(&mut out, &mut ok, $wire, kube_value::<$ty>(c, &i.value, $key).map(|j| j));
             }
         };
     }
@@ -199,15 +174,20 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
         }
     }
     if let Some(i) = f.take("vpa") {
-        match c.reader().json(&i.value) {
-            Some(j) => {
-                out.insert("vpa".into(), camel_keys(j, &i.value));
-            }
-            None => ok = false,
-        }
+        put(&mut out, &mut ok, "vpa", c.reader().json(&i.value).map(|j| camel_keys(j, &i.value)));
     }
     f.finish(&mut c.diags);
     ok.then_some((Json::Object(out), mounts))
+}
+
+/// Records a setting's JSON under its CRD name, or that it was invalid.
+fn put(out: &mut Map<String, Json>, ok: &mut bool, wire: &str, value: Option<Json>) {
+    match value {
+        Some(v) => {
+            out.insert(wire.to_string(), v);
+        }
+        None => *ok = false,
+    }
 }
 
 fn env(c: &mut Checker<'_>, v: &Value) -> Option<Json> {

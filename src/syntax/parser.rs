@@ -17,7 +17,8 @@ struct MeshParser;
 /// so no input can exhaust the stack of the recursive parser or of later passes.
 pub const MAX_NESTING: usize = 64;
 
-const DECL_KEYWORDS: &[&str] = &[
+/// Words that start a top-level declaration.
+pub(crate) const DECL_KEYWORDS: &[&str] = &[
     "use",
     "pulsar",
     "defaults",
@@ -264,7 +265,7 @@ fn block_comment_end(text: &str, start: usize) -> usize {
 
 /// The end of the (possibly nested) block comment starting at `start`, or
 /// `None` when it is never closed.
-fn block_comment_close(text: &str, start: usize) -> Option<usize> {
+pub(crate) fn block_comment_close(text: &str, start: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = start;
