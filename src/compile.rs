@@ -72,4 +72,19 @@ pipeline x { input -> f }
             assert_eq!(spec["java"]["extraDependenciesDir"], "deps");
         }
     }
+
+    #[test]
+    fn connectors_take_extra_dependencies() {
+        let src = r#"
+pulsar p { web_service_url = "http://b:8080", broker_service_url = "pulsar://b:6650" }
+topic input : string external
+sink s = connector("com.S") { jar = "s.nar", extra_dependencies_dir = "/pulsar/lib" }
+pipeline x { input -> s }
+"#;
+        let loaded = crate::load::load_text("c.mesh", src);
+        let out = compile(&loaded, &Options::default());
+        let objects = out.objects.expect("compiles");
+        let sink = objects.iter().find(|o| o.kind == "Sink").unwrap();
+        assert_eq!(sink.value["spec"]["java"]["extraDependenciesDir"], "/pulsar/lib");
+    }
 }

@@ -906,7 +906,8 @@ fn connector_runtime(
             return None;
         }
     }
-    Some((Runtime::Java { jar, location, extra_dependencies_dir: None, java_opts: Vec::new() }, class))
+    let extra_dependencies_dir = f.take("extra_dependencies_dir").and_then(|i| c.reader().string(&i.value));
+    Some((Runtime::Java { jar, location, extra_dependencies_dir, java_opts: Vec::new() }, class))
 }
 
 /// Settings a connector's own configuration may not use in the flat form,
