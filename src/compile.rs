@@ -87,4 +87,24 @@ pipeline x { input -> s }
         let sink = objects.iter().find(|o| o.kind == "Sink").unwrap();
         assert_eq!(sink.value["spec"]["java"]["extraDependenciesDir"], "/pulsar/lib");
     }
+
+    #[test]
+    fn serde_classes_replace_the_schema_on_their_side() {
+        let src = r#"
+pulsar p { web_service_url = "http://b:8080", broker_service_url = "pulsar://b:6650" }
+topic input : bytes external
+topic output : bytes external
+function f(string) -> string = java("com.F") { jar = "f.jar", serde { input = "com.InSerDe", output = "com.OutSerDe" } }
+pipeline x { input -> f -> output }
+"#;
+        let loaded = crate::load::load_text("s.mesh", src);
+        let out = compile(&loaded, &Options::default());
+        assert!(out.diags.is_empty(), "{:?}", out.diags);
+        let objects = out.objects.expect("compiles");
+        let spec = &objects.iter().find(|o| o.kind == "Function").unwrap().value["spec"];
+        assert_eq!(spec["input"]["customSerdeSources"]["persistent://public/default/input"], "com.InSerDe");
+        assert!(spec["input"].get("sourceSpecs").is_none());
+        assert_eq!(spec["output"]["sinkSerdeClassName"], "com.OutSerDe");
+        assert!(spec["output"].get("sinkSchemaType").is_none());
+    }
 }

@@ -280,6 +280,10 @@ pub struct Component {
     pub state: Option<State>,
     pub resources: Resources,
     pub producer: Option<Producer>,
+    /// SerDe classes that (de)serialise messages instead of a schema; the
+    /// registry then sees raw bytes.
+    pub serde_in: Option<String>,
+    pub serde_out: Option<String>,
     pub batch_source: Option<(String, Option<serde_json::Value>)>,
     pub runtime_flags: Option<String>,
     /// PodPolicy and volume mounts, already in the CRD's shape.

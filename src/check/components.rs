@@ -325,6 +325,8 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
         state: None,
         resources: default_resources(),
         producer: None,
+        serde_in: None,
+        serde_out: None,
         batch_source: None,
         runtime_flags: None,
         pod: None,
@@ -481,6 +483,16 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     }
     if let Some(item) = f.take("annotations") {
         comp.annotations = c.reader().string_map(&item.value).unwrap_or_default();
+    }
+    if let Some(item) = f.take("serde") {
+        let mut sf =
+            block_fields(c, item, "`serde` is a block: `serde { input = \"com.example.InSerDe\" }`", "`serde`")?;
+        let input = if reads { sf.take("input") } else { None };
+        let output = if writes { sf.take("output") } else { None };
+        sf.finish(&mut c.diags);
+        let mut r = c.reader();
+        comp.serde_in = input.and_then(|i| r.string(&i.value));
+        comp.serde_out = output.and_then(|i| r.string(&i.value));
     }
     if let Some(item) = f.take("passthrough") {
         match c.reader().json(&item.value) {

@@ -219,6 +219,11 @@ fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::To
                     )),
                 );
             }
+            // A SerDe writes raw bytes as far as the registry is concerned.
+            Some(_) if comp.serde_out.is_some() && !compat::is_bytes(&topic.schema) => {
+                c.diags.push(bytes_endpoint(comp, topic, span, "writes"))
+            }
+            Some(_) if comp.serde_out.is_some() => {}
             Some(s) if compat::is_bytes(s) && !compat::is_bytes(&topic.schema) => {
                 c.diags.push(bytes_endpoint(comp, topic, span, "writes"))
             }
@@ -234,7 +239,9 @@ fn check_schemas(c: &mut Checker<'_>, comp: &mut ir::Component, topics: &[ir::To
         let topic = &topics[t];
         match comp.kind {
             ComponentKind::Function => {
-                if let Some(s) = &comp.input_schema {
+                // A SerDe reads raw bytes as far as the registry is concerned.
+                let read = if comp.serde_in.is_some() { Some(Schema::bytes()) } else { comp.input_schema.clone() };
+                if let Some(s) = &read {
                     if compat::is_bytes(s) && !compat::is_bytes(&topic.schema) {
                         c.diags.push(bytes_endpoint(comp, topic, decl_span, "reads"));
                     } else {

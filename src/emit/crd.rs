@@ -270,13 +270,21 @@ pub fn component_spec(p: &Program, comp: &ir::Component, name: &str) -> Componen
     };
     if kind != ComponentKind::Source {
         let mut input = InputConf { type_class_name: type_class(comp.input_schema.as_ref()), ..InputConf::default() };
-        let consumer_schema = comp.input_schema.as_ref().and_then(|sc| schema_type(sc, kind));
+        // A SerDe replaces the schema on its side of the edge.
+        let consumer_schema = if comp.serde_in.is_some() {
+            None
+        } else {
+            comp.input_schema.as_ref().and_then(|sc| schema_type(sc, kind))
+        };
         for i in &comp.inputs {
             let t = &p.topics[i.topic];
             if t.pattern {
                 input.topic_pattern = Some(t.full_name.clone());
             } else {
                 input.topics.push(t.full_name.clone());
+                if let Some(serde) = &comp.serde_in {
+                    input.custom_serde_sources.insert(t.full_name.clone(), serde.clone());
+                }
             }
             let spec = ConsumerConfig {
                 schema_type: consumer_schema.clone(),
@@ -322,7 +330,12 @@ pub fn component_spec(p: &Program, comp: &ir::Component, name: &str) -> Componen
             s.output = Some(OutputConf {
                 topic: topic(t),
                 type_class_name: type_class(comp.output_schema.as_ref()),
-                sink_schema_type: comp.output_schema.as_ref().and_then(|sc| schema_type(sc, kind)),
+                sink_serde_class_name: comp.serde_out.clone(),
+                sink_schema_type: if comp.serde_out.is_some() {
+                    None
+                } else {
+                    comp.output_schema.as_ref().and_then(|sc| schema_type(sc, kind))
+                },
                 producer_conf: producer,
             });
         }

@@ -113,6 +113,8 @@ pub struct InputConf {
     pub topic_pattern: Option<String>,
     pub type_class_name: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_serde_sources: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub source_specs: BTreeMap<String, ConsumerConfig>,
 }
 
@@ -134,6 +136,8 @@ pub struct ConsumerConfig {
 pub struct OutputConf {
     pub topic: String,
     pub type_class_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink_serde_class_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sink_schema_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
