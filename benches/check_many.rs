@@ -10,8 +10,10 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let files = args.first().copied().unwrap_or(1000);
-    let components = args.get(1).copied().unwrap_or(50);
+    // `cargo test --all-targets` runs benches too, without `--bench`: then a quick smoke run is enough.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let files = args.first().copied().unwrap_or(if benching { 1000 } else { 4 });
+    let components = args.get(1).copied().unwrap_or(if benching { 50 } else { 5 });
     let dir = tempfile::tempdir().expect("a temporary directory");
     let text = synth_gen::generate(components);
     for i in 0..files {

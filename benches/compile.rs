@@ -64,7 +64,9 @@ fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; any number given after `--` is a size.
     let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).filter(|&n| n >= 1).collect();
     if sizes.is_empty() {
-        sizes = DEFAULT_SIZES.to_vec();
+        // `cargo test --all-targets` runs benches too, without `--bench`: then a quick smoke run is enough.
+        let benching = std::env::args().any(|a| a == "--bench");
+        sizes = if benching { DEFAULT_SIZES.to_vec() } else { vec![10] };
     }
     parent(&sizes)
 }

@@ -17,14 +17,7 @@ pub struct CrdOptions {
 }
 
 pub fn emit(p: &Program, opts: CrdOptions) -> Vec<Object> {
-    // Only the clusters some component runs against (a profile may switch clusters).
-    let mut out: Vec<Object> = p
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| p.components.iter().any(|c| c.cluster == *i))
-        .map(|(_, c)| config_map(p, c))
-        .collect();
+    let mut out = cluster_config_maps(p);
     if !p.topics.is_empty() {
         out.push(topics_config_map(p));
     }
@@ -108,6 +101,17 @@ fn meta(
         annotations: (!annotations.is_empty()).then(|| annotations.clone()),
         ..ObjectMeta::default()
     }
+}
+
+/// One ConfigMap per cluster some component runs against (a profile may
+/// switch clusters), shared by every target.
+pub(crate) fn cluster_config_maps(p: &Program) -> Vec<Object> {
+    p.clusters
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| p.components.iter().any(|c| c.cluster == *i))
+        .map(|(_, c)| config_map(p, c))
+        .collect()
 }
 
 fn config_map(p: &Program, c: &ir::Cluster) -> Object {

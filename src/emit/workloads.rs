@@ -27,11 +27,11 @@ use k8s_openapi::api::autoscaling::v2::{
     MetricSpec, MetricTarget, ResourceMetricSource,
 };
 use k8s_openapi::api::core::v1::{
-    Affinity, Capabilities, ConfigMap, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort,
-    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, LocalObjectReference, ObjectFieldSelector,
-    PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SeccompProfile, SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext, Service, ServicePort,
-    ServiceSpec, Toleration, Volume, VolumeMount, WeightedPodAffinityTerm,
+    Affinity, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort, EnvFromSource, EnvVar,
+    EnvVarSource, HTTPGetAction, KeyToPath, LocalObjectReference, ObjectFieldSelector, PodAffinityTerm,
+    PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretEnvSource, SecretKeySelector, SecretVolumeSource, SecurityContext, Service, ServicePort, ServiceSpec,
+    Toleration, Volume, VolumeMount, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -58,13 +58,7 @@ const GRPC_PORT: i32 = 9093;
 const METRICS_PORT: i32 = 9094;
 
 pub fn emit(p: &Program) -> Vec<Object> {
-    let mut out: Vec<Object> = p
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| p.components.iter().any(|c| c.cluster == *i))
-        .map(|(_, c)| config_map(p, c))
-        .collect();
+    let mut out = super::crd::cluster_config_maps(p);
     for comp in &p.components {
         out.extend(component(p, comp));
     }
@@ -74,23 +68,6 @@ pub fn emit(p: &Program) -> Vec<Object> {
 fn to_json<T: serde::Serialize>(v: &T) -> Value {
     // Serialising k8s-openapi and plain structs cannot fail: every map key is a string.
     serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-fn config_map(p: &Program, c: &ir::Cluster) -> Object {
-    let cm = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(c.config_map.clone()),
-            namespace: p.kube_namespace.clone(),
-            labels: Some(mesh_labels(&p.mesh_name)),
-            ..ObjectMeta::default()
-        },
-        data: Some(BTreeMap::from([
-            ("brokerServiceURL".to_string(), c.broker_service_url.clone()),
-            ("webServiceURL".to_string(), c.web_service_url.clone()),
-        ])),
-        ..ConfigMap::default()
-    };
-    Object::new(to_json(&cm))
 }
 
 /// The component's CR spec as the `crd` target writes it, pass-through fields merged.
