@@ -32,11 +32,15 @@ pub struct Output {
     pub diags: Vec<Diagnostic>,
 }
 
+impl Options {
+    /// The options of the check stage alone.
+    pub fn check_options(&self) -> check::Options {
+        check::Options { profile: self.profile.clone(), mesh: self.mesh, schema_rules: self.schema_rules }
+    }
+}
+
 pub fn compile(loaded: &Loaded, opts: &Options) -> Output {
-    let (program, diags) = check::check(
-        loaded,
-        &check::Options { profile: opts.profile.clone(), mesh: opts.mesh, schema_rules: opts.schema_rules },
-    );
+    let (program, diags) = check::check(loaded, &opts.check_options());
     let objects = program.as_ref().map(|p| match opts.target {
         Target::Crd => emit::crd::emit(p, emit::crd::CrdOptions { mesh: opts.mesh }),
         Target::Workloads => emit::workloads::emit(p),

@@ -403,11 +403,12 @@ fn check_files(
                     part.iter()
                         .map(|file| {
                             let loaded = load::load(std::slice::from_ref(file))?;
-                            let mut out = mesh::compile::compile(&loaded, opts);
-                            if let (Some(old), Some(program)) = (baseline, &out.program) {
-                                out.diags.extend(mesh::baseline::check(program, old, opts.schema_rules));
+                            // Checking needs no objects: stop before the emitter.
+                            let (program, mut diags) = mesh::check::check(&loaded, &opts.check_options());
+                            if let (Some(old), Some(program)) = (baseline, &program) {
+                                diags.extend(mesh::baseline::check(program, old, opts.schema_rules));
                             }
-                            let diags = policy.apply(&loaded.sources, out.diags);
+                            let diags = policy.apply(&loaded.sources, diags);
                             Ok((loaded, diags))
                         })
                         .collect()
