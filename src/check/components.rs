@@ -3,7 +3,7 @@
 //! component on its own.
 
 use super::defaults::Defaults;
-use super::values::{quoted_list, Fields};
+use super::values::{quoted_list, type_error, Fields};
 use super::{Checker, Sym};
 use crate::diag::Diagnostic;
 use crate::ir::{self, ComponentKind, Guarantee, LogConfig, Ordering, Resources, Runtime, SecretRef};
@@ -1218,14 +1218,9 @@ fn config_value(c: &mut Checker<'_>, field: &Field, v: &Value) -> Option<serde_j
             "double" | "float" => match &r.resolve(v).kind {
                 ValueKind::Int(i) => json!(*i),
                 ValueKind::Float(x, _) => json!(*x),
-                other => {
-                    let desc = other.describe();
-                    c.diags.push(Diagnostic::new(
-                        "E0202",
-                        format!("expected a number, found {desc}"),
-                        v.span,
-                        "expected a number",
-                    ));
+                _ => {
+                    let d = type_error("a number", r.resolve(v)).with_primary_span(v.span);
+                    r.error(d);
                     return None;
                 }
             },
@@ -1236,14 +1231,10 @@ fn config_value(c: &mut Checker<'_>, field: &Field, v: &Value) -> Option<serde_j
             let given = match &r.resolve(v).kind {
                 ValueKind::Path(p) if p.is_single() => p.segments[0].name.clone(),
                 ValueKind::Str(s) => s.clone(),
-                other => {
-                    let desc = other.describe();
-                    c.diags.push(Diagnostic::new(
-                        "E0202",
-                        format!("expected one of {}, found {desc}", quoted_list(&allowed)),
-                        v.span,
-                        "expected a value from the list",
-                    ));
+                _ => {
+                    let d = type_error(&format!("one of {}", quoted_list(&allowed)), r.resolve(v))
+                        .with_primary_span(v.span);
+                    r.error(d);
                     return None;
                 }
             };
@@ -1265,27 +1256,17 @@ fn config_value(c: &mut Checker<'_>, field: &Field, v: &Value) -> Option<serde_j
         }
         TypeKind::Generic { name, .. } if name.name == "array" => match &r.resolve(v).kind {
             ValueKind::List(_) => r.json(v)?,
-            other => {
-                let desc = other.describe();
-                c.diags.push(Diagnostic::new(
-                    "E0202",
-                    format!("expected a list, found {desc}"),
-                    v.span,
-                    "expected `[...]`",
-                ));
+            _ => {
+                let d = type_error("a list", r.resolve(v)).with_primary_span(v.span);
+                r.error(d);
                 return None;
             }
         },
         TypeKind::Generic { name, .. } if name.name == "map" => match &r.resolve(v).kind {
             ValueKind::Map(_) => r.json(v)?,
-            other => {
-                let desc = other.describe();
-                c.diags.push(Diagnostic::new(
-                    "E0202",
-                    format!("expected a block, found {desc}"),
-                    v.span,
-                    "expected `{ ... }`",
-                ));
+            _ => {
+                let d = type_error("a block", r.resolve(v)).with_primary_span(v.span);
+                r.error(d);
                 return None;
             }
         },

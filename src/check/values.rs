@@ -144,7 +144,8 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn type_error(expected: &str, v: &Value) -> Diagnostic {
+/// "expected X, found Y" for a value of the wrong kind.
+pub(crate) fn type_error(expected: &str, v: &Value) -> Diagnostic {
     Diagnostic::new(
         "E0202",
         format!("expected {expected}, found {}", v.kind.describe()),

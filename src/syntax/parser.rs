@@ -54,7 +54,7 @@ fn parse_rule(rule: Rule, input: &str) -> Result<pest::iterators::Pairs<'_, Rule
 pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let mut decls = Vec::new();
     let mut diags = Vec::new();
-    let deep = too_deep_positions(text);
+    let (deep, open_comment) = scan_structure(text);
     let mut off = skip_trivia(text, 0);
     while off < text.len() {
         let resync = next_decl_start(text, off + 1).unwrap_or(text.len());
@@ -110,7 +110,7 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             }
         }
     }
-    if let Some(start) = unterminated_block_comment(text) {
+    if let Some(start) = open_comment {
         diags.push(
             Diagnostic::new(
                 "E0001",
@@ -124,40 +124,9 @@ pub fn parse_file(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     (File { id: file, decls }, diags)
 }
 
-/// The start of a block comment that runs to the end of the file, if any.
-fn unterminated_block_comment(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                match block_comment_close(text, i) {
-                    Some(end) => i = end,
-                    None => return Some(i),
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 /// A parse of a single value, for command-line overrides and tests.
 pub fn parse_value(file: FileId, text: &str) -> Result<Value, Diagnostic> {
-    if !too_deep_positions(text).is_empty() {
+    if !scan_structure(text).0.is_empty() {
         return Err(Diagnostic::new(
             "E0002",
             format!("nesting deeper than {MAX_NESTING} levels"),
@@ -296,7 +265,9 @@ struct TooDeep {
     end: usize,
 }
 
-fn too_deep_positions(text: &str) -> Vec<TooDeep> {
+/// One pass over the text, outside strings and comments: the regions nested
+/// too deeply, and the start of a block comment left open, if any.
+fn scan_structure(text: &str) -> (Vec<TooDeep>, Option<usize>) {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut region = 0usize;
@@ -326,10 +297,13 @@ fn too_deep_positions(text: &str) -> Vec<TooDeep> {
                 }
                 continue;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = block_comment_end(text, i);
-                continue;
-            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match block_comment_close(text, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => return (found, Some(i)),
+            },
             b'(' | b'[' | b'{' | b'<' => {
                 depth += 1;
                 if depth > MAX_NESTING && !reported {
@@ -349,7 +323,7 @@ fn too_deep_positions(text: &str) -> Vec<TooDeep> {
         }
         i += 1;
     }
-    found
+    (found, None)
 }
 
 /// Literal tokens worth naming in "expected ..." messages; the others (unit
