@@ -559,7 +559,7 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
 
 /// The settings of a nested block (`window { ... }`), or an E0202 saying
 /// `message` when the value is not a block.
-fn block_fields<'b>(c: &mut Checker<'_>, item: &'b Item, message: &str, what: &str) -> Option<Fields<'b>> {
+pub(super) fn block_fields<'b>(c: &mut Checker<'_>, item: &'b Item, message: &str, what: &str) -> Option<Fields<'b>> {
     let ValueKind::Map(block) = &item.value.kind else {
         c.diags.push(Diagnostic::new("E0202", message, item.value.span, "expected `{ ... }`"));
         return None;

@@ -1,6 +1,7 @@
 //! The typed `pod { ... }` block: pod-level knobs of a component, checked
 //! against the Kubernetes types they become.
 
+use super::components::block_fields;
 use super::values::Fields;
 use super::Checker;
 use crate::diag::Diagnostic;
@@ -14,16 +15,7 @@ use serde_json::{json, Map, Value as Json};
 pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json>)> {
     use k8s_openapi::api::autoscaling::v2 as hpa;
     use k8s_openapi::api::core::v1 as core;
-    let ValueKind::Map(block) = &item.value.kind else {
-        c.diags.push(Diagnostic::new(
-            "E0202",
-            "`pod` is a block of pod settings",
-            item.value.span,
-            "expected `{ ... }`",
-        ));
-        return None;
-    };
-    let mut f = Fields::new(Some(block), "`pod`", &mut c.diags);
+    let mut f = block_fields(c, item, "`pod` is a block of pod settings", "`pod`")?;
     let mut out = Map::new();
     let mut ok = true;
     let mut mounts = None;
@@ -106,16 +98,7 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
         put(&mut out, &mut ok, "env", env(c, &i.value));
     }
     if let Some(i) = f.take("liveness") {
-        let ValueKind::Map(b) = &i.value.kind else {
-            c.diags.push(Diagnostic::new(
-                "E0202",
-                "`liveness` is a block: `liveness { period = 10s }`",
-                i.value.span,
-                "expected `{ ... }`",
-            ));
-            return None;
-        };
-        let mut lf = Fields::new(Some(b), "`liveness`", &mut c.diags);
+        let mut lf = block_fields(c, i, "`liveness` is a block: `liveness { period = 10s }`", "`liveness`")?;
         let mut l = Map::new();
         for (key, wire, secs) in [
             ("period", "periodSeconds", true),
