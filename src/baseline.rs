@@ -99,15 +99,7 @@ fn decode(text: &str) -> Result<Vec<TopicRecord>, String> {
 
 /// The topic records of a bundle (multi-document YAML, or a JSON List).
 pub fn from_bundle(text: &str) -> Result<Vec<TopicRecord>, String> {
-    use serde::Deserialize as _;
-    let mut docs = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let v = serde_json::Value::deserialize(doc).map_err(|e| format!("not a YAML or JSON bundle: {e}"))?;
-        match v.get("items").and_then(|i| i.as_array()) {
-            Some(items) if v.get("kind").and_then(|k| k.as_str()) == Some("List") => docs.extend(items.iter().cloned()),
-            _ => docs.push(v),
-        }
-    }
+    let docs = crate::render::parse_bundle(text)?;
     for d in docs {
         if d.get("kind").and_then(|k| k.as_str()) != Some("ConfigMap") {
             continue;

@@ -11,6 +11,7 @@
 
 pub mod baseline;
 pub mod check;
+pub mod cluster;
 pub mod codes;
 pub mod compile;
 pub mod diag;

@@ -10,6 +10,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cluster_cmd;
+
 #[derive(Parser)]
 #[command(name = "mesh", version, about = "Compile typed Pulsar pipelines to Function Mesh bundles", long_about = None)]
 #[command(
@@ -117,12 +119,169 @@ enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// Apply a pipeline to a cluster with server-side apply, pruning what it no longer declares
+    #[command(
+        after_help = "Examples:\n  mesh apply shop.mesh                      apply, asking before anything is deleted\n  mesh apply shop.mesh --yes --wait         confirm deletions (CI) and wait until ready\n  mesh apply shop.mesh --dry-run            print the plan and diffs, change nothing\n  mesh apply shop.mesh --watch              keep the cluster matching until Ctrl-C\n  mesh apply shop.mesh --target workloads   for clusters without the Function Mesh operator\n\nExit codes: 0 applied, 1 the program has errors or deletions were not confirmed, 2 usage or I/O error,\n3 cluster error (unreachable, refused, conflict, timeout)."
+    )]
+    Apply {
+        /// The .mesh files of one program
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        bundle: BundleArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Print what would change (server-side dry run) and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Delete objects the pipeline no longer declares without asking
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Never delete anything, even objects the pipeline no longer declares
+        #[arg(long)]
+        no_prune: bool,
+        /// Wait until every component is ready
+        #[arg(long)]
+        wait: bool,
+        /// How long --wait waits (e.g. 90s, 5m, 1h)
+        #[arg(long, default_value = "5m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+        /// Take over fields that another field manager owns instead of failing
+        #[arg(long)]
+        force_conflicts: bool,
+        /// Create the namespace when it does not exist
+        #[arg(long)]
+        create_namespace: bool,
+        /// After applying, keep the cluster matching the pipeline until interrupted
+        #[arg(long)]
+        watch: bool,
+        /// How often --watch compares the cluster with the pipeline
+        #[arg(long, default_value = "5s", value_parser = parse_duration)]
+        interval: std::time::Duration,
+        /// With --watch, serve /healthz and /metrics on this address (e.g. 127.0.0.1:8080)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Show what `mesh apply` would change, as a diff per object
+    #[command(
+        after_help = "Examples:\n  mesh diff shop.mesh\n  mesh diff shop.mesh --exit-code    exit 1 when anything would change (CI drift check)\n\nExit codes: 0 no changes (or changes without --exit-code), 1 changes with --exit-code or program errors,\n2 usage or I/O error, 3 cluster error."
+    )]
+    Diff {
+        /// The .mesh files of one program
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        bundle: BundleArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Exit 1 when anything would change
+        #[arg(long)]
+        exit_code: bool,
+        /// Leave out deletions of objects the pipeline no longer declares
+        #[arg(long)]
+        no_prune: bool,
+    },
+    /// Run the sync controller in a cluster, or print the manifests that do
+    #[command(subcommand)]
+    Controller(ControllerCommand),
     /// Explain a diagnostic code
     #[command(after_help = "Example:\n  mesh explain E0201")]
     Explain {
         /// A code such as E0201 or W0101
         code: String,
     },
+}
+
+/// What bundle a cluster command compiles.
+#[derive(clap::Args, Clone, Debug)]
+struct BundleArgs {
+    /// `crd`: Function Mesh resources; `workloads`: what the operator would create
+    #[arg(long, value_enum, default_value = "crd")]
+    target: mesh::compile::Target,
+    /// Emit one FunctionMesh holding every component
+    #[arg(long)]
+    mesh: bool,
+    /// Apply the settings of a `profile` block over `defaults`
+    #[arg(long)]
+    profile: Option<String>,
+}
+
+/// How a cluster command reaches the cluster.
+#[derive(clap::Args, Clone, Debug)]
+struct ClusterArgs {
+    /// The kubeconfig context to use (default: the current context)
+    #[arg(long)]
+    context: Option<String>,
+    /// The namespace of every object (default: the program's, else the context's)
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Give up on a request to the API server after this long
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    request_timeout: std::time::Duration,
+}
+
+impl ClusterArgs {
+    fn access(&self) -> mesh::cluster::Access {
+        mesh::cluster::Access {
+            context: self.context.clone(),
+            namespace: self.namespace.clone(),
+            request_timeout: Some(self.request_timeout),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ControllerCommand {
+    /// Print the ServiceAccount, Role, RoleBinding, bundle ConfigMap and Deployment that run the controller
+    #[command(
+        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller manifests shop.mesh -n pipelines --target workloads"
+    )]
+    Manifests {
+        /// The .mesh files of one program
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        bundle: BundleArgs,
+        /// The namespace to run in (default: the program's, else `default`)
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// The container image with the mesh binary
+        #[arg(long, default_value = concat!("mesh:", env!("CARGO_PKG_VERSION")))]
+        image: String,
+    },
+    /// Keep a compiled bundle in place (what the Deployment runs)
+    #[command(
+        after_help = "Example:\n  mesh controller run --bundle /etc/mesh/bundle.yaml --topology /etc/mesh/topology.json --mesh-name shop"
+    )]
+    Run {
+        /// The bundle as `mesh compile` prints it
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        /// The apply order `mesh controller manifests` writes
+        #[arg(long, value_name = "FILE")]
+        topology: Option<PathBuf>,
+        /// The name of the bundle's inventory (the pipeline's name)
+        #[arg(long)]
+        mesh_name: String,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How often the cluster is compared with the bundle
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        interval: std::time::Duration,
+        /// Serve /healthz and /metrics on this address
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Never delete objects the bundle no longer declares
+        #[arg(long)]
+        no_prune: bool,
+        /// Take over fields that another field manager owns
+        #[arg(long)]
+        force_conflicts: bool,
+    },
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    mesh::cluster::wait::parse_duration(text)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -204,6 +363,63 @@ fn summary_line(errors: usize, warnings: usize) -> String {
 
 fn run(cli: Cli) -> Result<ExitCode, LoadError> {
     match cli.command {
+        Command::Apply {
+            files,
+            bundle,
+            cluster,
+            dry_run,
+            yes,
+            no_prune,
+            wait,
+            timeout,
+            force_conflicts,
+            create_namespace,
+            watch,
+            interval,
+            listen,
+        } => {
+            let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
+            let request = cluster_cmd::ApplyRequest {
+                access: cluster.access(),
+                dry_run,
+                yes,
+                prune: !no_prune,
+                wait: wait.then_some(timeout),
+                force_conflicts,
+                create_namespace,
+                watch: watch.then_some((interval, listen)),
+            };
+            let watched = files.clone();
+            Ok(cluster_cmd::apply(compiled, request, watched, move || compile_bundle_quiet(&files, &bundle)))
+        }
+        Command::Diff { files, bundle, cluster, exit_code, no_prune } => {
+            let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
+            Ok(cluster_cmd::diff(compiled, &cluster.access(), exit_code, !no_prune))
+        }
+        Command::Controller(ControllerCommand::Manifests { files, bundle, namespace, image }) => {
+            let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
+            print_stdout(cluster_cmd::manifests(&compiled, namespace.as_deref(), &image).trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Controller(ControllerCommand::Run {
+            bundle,
+            topology,
+            mesh_name,
+            cluster,
+            interval,
+            listen,
+            no_prune,
+            force_conflicts,
+        }) => {
+            let opts = mesh::cluster::controller::Options {
+                interval,
+                listen,
+                prune: !no_prune,
+                apply: mesh::cluster::apply::ApplyOptions { force_conflicts, ..Default::default() },
+                max_backoff: std::time::Duration::from_secs(300),
+            };
+            Ok(cluster_cmd::controller(bundle, topology, mesh_name, &cluster.access(), opts))
+        }
         Command::Compile { files, mesh, output, format, profile, target } => {
             if mesh && target == mesh::compile::Target::Workloads {
                 return Err(LoadError("--mesh makes a FunctionMesh, which the workloads target does not use".into()));
@@ -380,6 +596,48 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             None => Err(LoadError(format!("`{code}` is not a mesh diagnostic code; codes look like E0201 or W0101"))),
         },
     }
+}
+
+/// Compiles a program for a cluster command, printing its diagnostics;
+/// `None` when it has errors.
+fn compile_bundle(files: &[PathBuf], args: &BundleArgs) -> Result<Option<cluster_cmd::Compiled>, LoadError> {
+    if args.mesh && args.target == mesh::compile::Target::Workloads {
+        return Err(LoadError("--mesh makes a FunctionMesh, which the workloads target does not use".into()));
+    }
+    let loaded = load::load(files)?;
+    let policy = Policy::find(&files[0]).map_err(LoadError)?;
+    let opts = mesh::compile::Options {
+        profile: args.profile.clone(),
+        mesh: args.mesh,
+        target: args.target,
+        ..Default::default()
+    };
+    let out = mesh::compile::compile(&loaded, &opts);
+    let diags = policy.apply(&loaded.sources, out.diags);
+    print_diags(&loaded, &diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Ok(None);
+    }
+    Ok(out.program.zip(out.objects).map(|(program, objects)| cluster_cmd::Compiled { program, objects }))
+}
+
+/// The same, for reloads under --watch: errors come back as text.
+fn compile_bundle_quiet(files: &[PathBuf], args: &BundleArgs) -> Result<cluster_cmd::Compiled, String> {
+    let loaded = load::load(files).map_err(|e| e.0)?;
+    let opts = mesh::compile::Options {
+        profile: args.profile.clone(),
+        mesh: args.mesh,
+        target: args.target,
+        ..Default::default()
+    };
+    let out = mesh::compile::compile(&loaded, &opts);
+    if out.diags.iter().any(Diagnostic::is_error) {
+        return Err(diag::render_human(&loaded.sources, &out.diags, false));
+    }
+    out.program
+        .zip(out.objects)
+        .map(|(program, objects)| cluster_cmd::Compiled { program, objects })
+        .ok_or_else(|| "the program did not compile".to_string())
 }
 
 /// A checked program with its diagnostics.

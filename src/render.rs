@@ -39,6 +39,22 @@ pub fn json(objects: &[Object]) -> String {
     s
 }
 
+/// Reads a bundle back: multi-document YAML or JSON, a `v1 List` unwrapped,
+/// empty documents skipped.
+pub fn parse_bundle(text: &str) -> Result<Vec<serde_json::Value>, String> {
+    use serde::Deserialize as _;
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let v = serde_json::Value::deserialize(doc).map_err(|e| format!("not a YAML or JSON bundle: {e}"))?;
+        match v.get("items").and_then(|i| i.as_array()) {
+            Some(items) if v.get("kind").and_then(|k| k.as_str()) == Some("List") => docs.extend(items.iter().cloned()),
+            _ if v.is_null() => {}
+            _ => docs.push(v),
+        }
+    }
+    Ok(docs)
+}
+
 pub fn render(objects: &[Object], format: Format) -> String {
     match format {
         Format::Yaml => yaml(objects),

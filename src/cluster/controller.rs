@@ -1,0 +1,345 @@
+//! The sync controller: `mesh apply --watch` in the foreground and
+//! `mesh controller run` in a pod. Every interval it reads the inventory's
+//! members (one list per kind) and re-applies what is missing or drifted;
+//! fields other managers own are not in what mesh applies, so they stay.
+//! Failures back off exponentially. `/healthz` and `/metrics` are served
+//! when a listen address is given; every action is one JSON log line.
+
+use super::apply::{execute, ApplyOptions};
+use super::plan::{plan, Op, Topology};
+use super::{ClusterError, Target};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The bundle the controller keeps in place, re-read when it changes.
+pub struct Desired {
+    pub mesh_name: String,
+    pub objects: Vec<Value>,
+    pub topology: Topology,
+}
+
+/// Where the desired state comes from: called before every pass; `Ok(None)`
+/// means unchanged since the last call.
+pub type Source = Box<dyn FnMut() -> Result<Option<Desired>, String> + Send>;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub interval: Duration,
+    pub listen: Option<SocketAddr>,
+    pub prune: bool,
+    pub apply: ApplyOptions,
+    /// Longest wait after repeated failures.
+    pub max_backoff: Duration,
+}
+
+/// Counters exposed on `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub passes: AtomicU64,
+    pub failures: AtomicU64,
+    pub applied: AtomicU64,
+    pub deleted: AtomicU64,
+    pub drift_corrections: AtomicU64,
+    pub managed: AtomicU64,
+    pub last_success_unix: AtomicU64,
+}
+
+impl Metrics {
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let rows = [
+            ("mesh_sync_passes_total", "counter", "Sync passes run.", &self.passes),
+            ("mesh_sync_failures_total", "counter", "Sync passes that failed.", &self.failures),
+            ("mesh_objects_applied_total", "counter", "Objects created or updated.", &self.applied),
+            ("mesh_objects_deleted_total", "counter", "Objects pruned.", &self.deleted),
+            (
+                "mesh_drift_corrections_total",
+                "counter",
+                "Objects re-applied because they drifted or were deleted.",
+                &self.drift_corrections,
+            ),
+            ("mesh_managed_objects", "gauge", "Objects in the bundle.", &self.managed),
+            (
+                "mesh_last_success_timestamp_seconds",
+                "gauge",
+                "Unix time of the last successful pass.",
+                &self.last_success_unix,
+            ),
+        ];
+        let mut out = String::new();
+        for (name, kind, help, value) in rows {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+                value.load(Ordering::Relaxed)
+            ));
+        }
+        out
+    }
+}
+
+/// One structured log line on stderr.
+pub fn log(level: &str, action: &str, fields: Value) {
+    let mut line = json!({"time": jiff::Timestamp::now().to_string(), "level": level, "action": action});
+    if let (Some(l), Value::Object(f)) = (line.as_object_mut(), fields) {
+        l.extend(f);
+    }
+    eprintln!("{line}");
+}
+
+/// Runs until interrupted (Ctrl-C or SIGTERM).
+pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<(), ClusterError> {
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = opts.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| ClusterError(format!("cannot listen on {addr}: {e}")))?;
+        log("info", "listen", json!({"address": listener.local_addr().map(|a| a.to_string()).unwrap_or_default()}));
+        tokio::spawn(serve(listener, metrics.clone()));
+    }
+    let mut desired: Option<Desired> = None;
+    let mut failures: u32 = 0;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        match source() {
+            Ok(Some(d)) => {
+                log("info", "load", json!({"mesh": d.mesh_name, "objects": d.objects.len()}));
+                metrics.managed.store(d.objects.len() as u64, Ordering::Relaxed);
+                desired = Some(d);
+            }
+            Ok(None) => {}
+            Err(e) => log("error", "load", json!({"error": e})),
+        }
+        let delay = match &desired {
+            None => opts.interval,
+            Some(d) => match pass(&target, d, &opts, &metrics).await {
+                Ok(()) => {
+                    failures = 0;
+                    opts.interval
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    metrics.failures.fetch_add(1, Ordering::Relaxed);
+                    let backoff = backoff(opts.interval, failures, opts.max_backoff);
+                    log("error", "sync", json!({"error": e.0, "retry_in_ms": backoff.as_millis() as u64}));
+                    backoff
+                }
+            },
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut shutdown => {
+                log("info", "stop", json!({}));
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// `interval * 2^(failures-1)`, capped.
+pub fn backoff(interval: Duration, failures: u32, max: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+    interval.saturating_mul(factor).min(max.max(interval))
+}
+
+async fn pass(target: &Target, d: &Desired, opts: &Options, metrics: &Metrics) -> Result<(), ClusterError> {
+    metrics.passes.fetch_add(1, Ordering::Relaxed);
+    let p = plan(target, &d.mesh_name, &d.objects, &d.topology, opts.prune).await?;
+    let drifted = p.count(Op::Create) + p.count(Op::Update);
+    let deleted = p.count(Op::Delete);
+    if drifted + deleted > 0 || p.parent_before.is_some() || p.parent_after.is_some() {
+        for c in p.changes.iter().filter(|c| c.op != Op::Unchanged) {
+            let reason = match c.op {
+                Op::Create => "missing",
+                Op::Update => "drifted",
+                _ => "no longer declared",
+            };
+            log(
+                "info",
+                "plan",
+                json!({"object": c.key.to_string(), "op": format!("{:?}", c.op).to_lowercase(), "reason": reason}),
+            );
+        }
+        let report = |line: &str| log("info", "apply", json!({"result": line}));
+        execute(target, &p, opts.apply, &report).await?;
+        metrics.applied.fetch_add(drifted as u64, Ordering::Relaxed);
+        metrics.deleted.fetch_add(deleted as u64, Ordering::Relaxed);
+        metrics.drift_corrections.fetch_add(drifted as u64, Ordering::Relaxed);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    metrics.last_success_unix.store(now, Ordering::Relaxed);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Serves `/healthz` and `/metrics` over HTTP/1.1.
+async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
+    use http_body_util::Full;
+    use hyper::{body::Bytes, Response};
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let metrics = metrics.clone();
+                async move {
+                    let (status, content_type, body) = match req.uri().path() {
+                        "/healthz" | "/readyz" => (200, "text/plain", "ok\n".to_string()),
+                        "/metrics" => (200, "text/plain; version=0.0.4", metrics.render()),
+                        _ => (404, "text/plain", "not found\n".to_string()),
+                    };
+                    Response::builder()
+                        .status(status)
+                        .header("content-type", content_type)
+                        .body(Full::new(Bytes::from(body)))
+                }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+        });
+    }
+}
+
+/// What `mesh controller manifests` prints to run the controller in a
+/// namespace: a ServiceAccount, a Role allowing exactly the kinds of the
+/// bundle (plus its ConfigMap inventory), its RoleBinding, the ConfigMap
+/// carrying the bundle and topology, and the Deployment.
+pub fn manifests(
+    mesh_name: &str,
+    namespace: &str,
+    image: &str,
+    bundle_yaml: &str,
+    topology: &Topology,
+    objects: &[Value],
+) -> Vec<Value> {
+    let name = format!("{mesh_name}-mesh-controller");
+    let labels = json!({
+        "app.kubernetes.io/name": "mesh-controller",
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/managed-by": "mesh",
+        "app.kubernetes.io/part-of": mesh_name,
+    });
+    let mut by_group: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    by_group.entry(String::new()).or_default().insert("configmaps".into());
+    for obj in objects {
+        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+        if let Some(r) = super::resource_of(api_version, kind) {
+            by_group.entry(r.group).or_default().insert(r.plural);
+        }
+    }
+    let rules: Vec<Value> = by_group
+        .into_iter()
+        .map(|(group, resources)| {
+            json!({
+                "apiGroups": [group],
+                "resources": resources.into_iter().collect::<Vec<_>>(),
+                "verbs": ["get", "list", "create", "patch", "delete"],
+            })
+        })
+        .collect();
+    let topology_json = serde_json::to_string_pretty(topology).unwrap_or_default();
+    vec![
+        json!({"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": {"name": name, "namespace": namespace, "labels": labels}}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+               "metadata": {"name": name, "namespace": namespace, "labels": labels}, "rules": rules}),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": name, "namespace": namespace, "labels": labels},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+               "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": format!("{name}-bundle"), "namespace": namespace, "labels": labels},
+               "data": {"bundle.yaml": bundle_yaml, "topology.json": topology_json}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
+            "template": {
+                "metadata": {"labels": labels,
+                             "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}},
+                "spec": {
+                    "serviceAccountName": name,
+                    "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+                    "containers": [{
+                        "name": "controller",
+                        "image": image,
+                        "args": ["controller", "run", "--bundle", "/etc/mesh/bundle.yaml",
+                                 "--topology", "/etc/mesh/topology.json", "--mesh-name", mesh_name,
+                                 "-n", namespace, "--listen", "0.0.0.0:8080"],
+                        "ports": [{"name": "http", "containerPort": 8080}],
+                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 20},
+                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 10},
+                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                            "capabilities": {"drop": ["ALL"]}},
+                        "volumeMounts": [{"name": "bundle", "mountPath": "/etc/mesh", "readOnly": true}],
+                    }],
+                    "volumes": [{"name": "bundle", "configMap": {"name": format!("{name}-bundle")}}],
+                },
+            },
+        }}),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let s = Duration::from_secs;
+        assert_eq!(backoff(s(5), 1, s(300)), s(5));
+        assert_eq!(backoff(s(5), 2, s(300)), s(10));
+        assert_eq!(backoff(s(5), 4, s(300)), s(40));
+        assert_eq!(backoff(s(5), 30, s(300)), s(300));
+    }
+
+    #[test]
+    fn metrics_are_prometheus_text() {
+        let m = Metrics::default();
+        m.passes.store(3, Ordering::Relaxed);
+        let text = m.render();
+        assert!(text.contains("# TYPE mesh_sync_passes_total counter\nmesh_sync_passes_total 3\n"), "{text}");
+    }
+
+    #[test]
+    fn the_role_allows_only_the_kinds_of_the_bundle() {
+        let objects = vec![
+            json!({"apiVersion": "compute.functionmesh.io/v1alpha1", "kind": "Function", "metadata": {"name": "f"}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+        ];
+        let m = manifests("shop", "ns", "img:1", "", &Topology::default(), &objects);
+        let kinds: Vec<&str> = m.iter().filter_map(|o| o["kind"].as_str()).collect();
+        assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment"]);
+        let rules = &m[1]["rules"];
+        assert_eq!(rules.as_array().map(Vec::len), Some(2));
+        assert_eq!(rules[0]["resources"], json!(["configmaps"]));
+        assert_eq!(rules[1]["apiGroups"], json!(["compute.functionmesh.io"]));
+        assert_eq!(rules[1]["resources"], json!(["functions"]));
+    }
+}
