@@ -153,33 +153,28 @@ pub fn apply(
         cluster::preflight(&target, &kinds(&objects), request.create_namespace && !request.dry_run).await?;
         let topology = Topology::from_program(&compiled.program);
         let mesh_name = compiled.program.mesh_name.clone();
-        let mut p = plan(&target, &mesh_name, &objects, &topology, request.prune).await?;
+        let p = plan(&target, &mesh_name, &objects, &topology, request.prune).await?;
         if request.dry_run {
             print_diff(&target, &p, request.force_conflicts).await?;
             return Ok(ExitCode::SUCCESS);
         }
         let deletions = p.deletions().count();
-        let mut prune = request.prune;
+        let mut confirmed = request.yes;
         if deletions > 0 && !request.yes {
             eprint!("{}", p.table());
-            let question = format!(
-                "{deletions} object{} no longer declared will be deleted. Continue?",
-                if deletions == 1 { "" } else { "s" }
-            );
-            if !confirm(&question) {
+            let plural = |one: &'static str, many: &'static str| if deletions == 1 { one } else { many };
+            let question =
+                format!("{deletions} object{} no longer declared will be deleted. Continue?", plural("", "s"));
+            confirmed = confirm(&question);
+            if !confirmed {
                 eprintln!(
                     "error: nothing was changed: {deletions} object{} would be deleted; pass --yes to confirm, or \
                      --no-prune to keep {}",
-                    if deletions == 1 { "" } else { "s" },
-                    if deletions == 1 { "it" } else { "them" }
+                    plural("", "s"),
+                    plural("it", "them")
                 );
                 return Ok(ExitCode::from(1));
             }
-        }
-        if request.watch.is_some() && !request.yes && deletions == 0 {
-            // Watching prunes later changes only when the user said so up front.
-            prune = false;
-            p = plan(&target, &mesh_name, &objects, &topology, request.prune).await?;
         }
         let report = |line: &str| out(line);
         apply::execute(
@@ -198,7 +193,8 @@ pub fn apply(
             let opts = controller::Options {
                 interval,
                 listen,
-                prune: prune && (request.yes || deletions > 0),
+                // Later deletions are pruned only when the user agreed to pruning up front.
+                prune: request.prune && confirmed,
                 apply: apply::ApplyOptions { force_conflicts: request.force_conflicts, ..Default::default() },
                 max_backoff: Duration::from_secs(300),
             };

@@ -57,6 +57,8 @@ pub fn choose_namespace(flag: Option<&str>, program: Option<&str>, context: &str
 /// Connects with the kubeconfig (`KUBECONFIG` or `~/.kube/config`) or, inside a
 /// pod without one, the in-cluster service account.
 pub async fn connect(access: &Access) -> Result<Connection, ClusterError> {
+    // Fails only when a provider is already installed, which is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let options = KubeConfigOptions { context: access.context.clone(), ..Default::default() };
     let mut config = match kube::Config::from_kubeconfig(&options).await {
         Ok(c) => c,

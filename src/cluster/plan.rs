@@ -22,42 +22,41 @@ pub struct Topology {
 
 impl Topology {
     pub fn from_program(p: &Program) -> Topology {
-        let mut consumers: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, c) in p.components.iter().enumerate() {
-            for input in &c.inputs {
-                consumers.entry(input.topic).or_default().push(i);
-            }
-        }
-        // Longest distance to a component nobody downstream depends on;
-        // components on a cycle stop at the cycle.
-        fn level(
-            i: usize,
-            p: &Program,
-            consumers: &BTreeMap<usize, Vec<usize>>,
-            memo: &mut Vec<Option<usize>>,
-            visiting: &mut Vec<bool>,
-        ) -> usize {
-            if let Some(l) = memo[i] {
-                return l;
-            }
-            if visiting[i] {
-                return 0;
-            }
-            visiting[i] = true;
-            let downstream = p.components[i].output.and_then(|t| consumers.get(&t));
-            let l = downstream
-                .map(|cs| cs.iter().map(|&c| level(c, p, consumers, memo, visiting) + 1).max().unwrap_or(0))
-                .unwrap_or(0);
-            visiting[i] = false;
-            memo[i] = Some(l);
-            l
-        }
         let n = p.components.len();
-        let (mut memo, mut visiting) = (vec![None; n], vec![false; n]);
+        // producers[t]: who writes topic t; a component's level is one more than
+        // the deepest level among those that read what it writes.
+        let mut producers: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, c) in p.components.iter().enumerate() {
+            if let Some(t) = c.output {
+                producers.entry(t).or_default().push(i);
+            }
+        }
+        let mut downstream = vec![0usize; n];
+        for c in &p.components {
+            for input in &c.inputs {
+                for &u in producers.get(&input.topic).into_iter().flatten() {
+                    downstream[u] += 1;
+                }
+            }
+        }
+        // Kahn's algorithm from the components nobody reads from; iterative, so
+        // a chain of any length is fine. Components on a cycle keep level 0.
+        let mut level = vec![0usize; n];
+        let mut ready: Vec<usize> = (0..n).filter(|&i| downstream[i] == 0).collect();
+        while let Some(x) = ready.pop() {
+            for input in &p.components[x].inputs {
+                for &u in producers.get(&input.topic).into_iter().flatten() {
+                    level[u] = level[u].max(level[x] + 1);
+                    downstream[u] -= 1;
+                    if downstream[u] == 0 {
+                        ready.push(u);
+                    }
+                }
+            }
+        }
         let mut steps: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for (i, c) in p.components.iter().enumerate() {
-            let l = level(i, p, &consumers, &mut memo, &mut visiting);
-            steps.entry(l).or_default().push(format!("{}/{}", c.kind.keyword(), c.kube_name));
+            steps.entry(level[i]).or_default().push(format!("{}/{}", c.kind.keyword(), c.kube_name));
         }
         Topology { steps: steps.into_values().collect() }
     }
