@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use support::apiserver::{ApiServer, Fault, Options};
+use support::programs::{chain, chain_changed};
 
 const FM: &str = "/apis/compute.functionmesh.io/v1alpha1/namespaces";
 
@@ -553,22 +554,6 @@ fn parse_yaml(text: &str) -> Vec<Value> {
     serde_yaml::Deserializer::from_str(text).map(|d| Value::deserialize(d).unwrap()).filter(|v| !v.is_null()).collect()
 }
 
-/// A program of `n` functions in a chain, one object each, plus its topics.
-fn chain(n: usize) -> String {
-    let mut text = String::from(
-        "pulsar p { web_service_url = \"http://b:8080\", broker_service_url = \"pulsar://b:6650\" }\n\
-         topic t0 : string external\n",
-    );
-    let mut edges = String::from("t0");
-    for i in 1..=n {
-        text.push_str(&format!("topic t{i} : string external\n"));
-        text.push_str(&format!("function f{i}(string) -> string = java(\"com.F\") {{ jar = \"f{i}.jar\" }}\n"));
-        edges.push_str(&format!(" -> f{i} -> t{i}"));
-    }
-    text.push_str(&format!("pipeline big {{ {edges} }}\n"));
-    text
-}
-
 #[test]
 fn a_thousand_unchanged_objects_cost_no_write_and_k_changes_cost_k_patches() {
     let server = ApiServer::start();
@@ -586,13 +571,62 @@ fn a_thousand_unchanged_objects_cost_no_write_and_k_changes_cost_k_patches() {
     assert_eq!(server.writes(), 0);
     let reads = server.requests().len();
 
-    let mut changed = chain(998);
-    for i in [3, 400, 998] {
-        changed = changed.replace(&format!("jar = \"f{i}.jar\""), &format!("jar = \"f{i}-v2.jar\""));
-    }
-    p.write(&changed);
+    p.write(&chain_changed(998, &[3, 400, 998]));
     server.clear_requests();
     assert_exit(&apply(&server, &p, &[]), 0);
     assert_eq!(server.writes(), 3);
     eprintln!("1000 objects: first apply {first:?}; unchanged re-apply {again:?} with {reads} requests, 0 writes");
+}
+
+#[test]
+fn the_workloads_target_leaves_replicas_to_the_autoscaler_and_prunes_it_with_the_range() {
+    let server = ApiServer::start();
+    let scaled = r#"
+pulsar p { web_service_url = "http://b:8080", broker_service_url = "pulsar://b:6650" }
+topic a : string external
+topic b : string external
+function f(string) -> string = java("com.F") { jar = "f.jar", replicas = 2..5 }
+pipeline w { a -> f -> b }
+"#;
+    let p = Project::new(scaled);
+    assert_exit(&apply(&server, &p, &["--target", "workloads"]), 0);
+    let sts_path = "/apis/apps/v1/namespaces/default/statefulsets/f-function";
+    let hpa_path = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/f-function";
+    let sts = server.get(sts_path).expect("the StatefulSet");
+    assert!(sts.pointer("/spec/replicas").is_none(), "mesh must not own the replicas an HPA moves");
+    assert!(server.get(hpa_path).is_some());
+
+    // The autoscaler scales; applying again and diffing leave it be.
+    server
+        .apply_as(
+            "kube-controller-manager",
+            sts_path,
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "f-function"},
+                   "spec": {"replicas": 4}}),
+        )
+        .unwrap();
+    server.clear_requests();
+    assert_exit(&apply(&server, &p, &["--target", "workloads"]), 0);
+    assert_eq!(server.writes(), 0, "{:?}", server.requests());
+    assert_exit(&mesh(&server, &["diff", p.file().to_str().unwrap(), "--target", "workloads", "--exit-code"]), 0);
+    assert_eq!(server.get(sts_path).unwrap()["spec"]["replicas"], 4);
+
+    // Readiness of the workloads target is the StatefulSets'.
+    let out = apply(&server, &p, &["--target", "workloads", "--wait", "--timeout", "1s"]);
+    assert_exit(&out, 3);
+    assert!(
+        text(&out).1.contains("StatefulSet/f-function (StatefulSet f-function: 0/4 replicas ready)"),
+        "{}",
+        text(&out).1
+    );
+    server.set_status(sts_path, json!({"replicas": 4, "readyReplicas": 4}));
+    assert_exit(&apply(&server, &p, &["--target", "workloads", "--wait", "--timeout", "5s"]), 0);
+
+    // A fixed replica count: the HPA goes, and mesh owns the replicas again.
+    p.write(&scaled.replace("replicas = 2..5", "replicas = 3"));
+    let out = apply(&server, &p, &["--target", "workloads", "--yes", "--force-conflicts"]);
+    assert_exit(&out, 0);
+    assert!(text(&out).0.contains("HorizontalPodAutoscaler/f-function deleted"), "{}", text(&out).0);
+    assert!(server.get(hpa_path).is_none());
+    assert_eq!(server.get(sts_path).unwrap()["spec"]["replicas"], 3);
 }

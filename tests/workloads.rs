@@ -1,11 +1,20 @@
 //! The `workloads` target against hand-written expectations from the Function
 //! Mesh reference (section 4), plus shell-safety of the generated command lines.
 
+// Only the schema validator: the rest of the support code brings in the test API server.
+#[path = "support/k8s_schema.rs"]
+mod k8s_schema;
+
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_schema::K8sValidator;
+use mesh::compile::{Options, Target};
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 const CLUSTER: &str = "pulsar p { web_service_url = \"http://b:8080\", broker_service_url = \"pulsar://b:6650\" }\n";
 
@@ -65,15 +74,20 @@ fn details(sts: &Value, kind: &str) -> Value {
 }
 
 fn labels(x: &str, kind: &str) -> Value {
+    labels_in(x, kind, "default")
+}
+
+/// The base labels of reference 4.2 for component `x` of `kind` in Kubernetes namespace `ns`.
+fn labels_in(x: &str, kind: &str, ns: &str) -> Value {
     let mut l = json!({
         "app.kubernetes.io/name": format!("{x}-{kind}"),
         "app.kubernetes.io/instance": format!("{x}-{kind}"),
         "compute.functionmesh.io/component": kind,
         "compute.functionmesh.io/name": x,
-        "compute.functionmesh.io/namespace": "default",
+        "compute.functionmesh.io/namespace": ns,
         "component": kind,
         "name": x,
-        "namespace": "default",
+        "namespace": ns,
     });
     if kind == "function" {
         l["compute.functionmesh.io/app"] = json!("function-mesh");
@@ -564,6 +578,8 @@ fn objects_round_trip_through_their_types() {
                     serde_json::to_value(serde_json::from_value::<HorizontalPodAutoscaler>(v.clone()).expect("hpa"))
                 }
                 Some("ConfigMap") => serde_json::to_value(serde_json::from_value::<ConfigMap>(v.clone()).expect("cm")),
+                // No k8s-openapi type; `every_emitted_object_validates` checks it against the VPA schema.
+                Some("VerticalPodAutoscaler") => continue,
                 other => panic!("unexpected kind {other:?}"),
             }
             .expect("serialises");
@@ -628,4 +644,535 @@ fn pulsarctl_runner_image_downloads_with_wget() {
     assert_eq!(container(sts, "pulsar-function")["image"], "streamnative/pulsar-functions-pulsarctl-java-runner:3.0");
     let s = script(sts, "function");
     assert!(s.starts_with("wget https://repo.example.com/f.jar -O "), "{s}");
+}
+
+// ---- VPA (reference 4.1, 4.2, 4.10) ----
+
+const VPA_FN: &str = "topic a : string external\ntopic b : string external\n\
+function v(string) -> string = java(\"com.example.V\") { jar = \"/pulsar/v.jar\", replicas = 2, pod { vpa { \
+update_policy { update_mode = \"Auto\", min_replicas = 2 }, \
+resource_policy { container_policies = [{ container_name = \"pulsar-function\", mode = \"Auto\", \
+min_allowed = { cpu = 100m, memory = 512Mi }, max_allowed = { cpu = 2, memory = 4Gi }, \
+controlled_resources = [\"cpu\", \"memory\"], controlled_values = \"RequestsAndLimits\" }] } } } }\n\
+pipeline x { a -> v -> b }\n";
+
+#[test]
+fn vpa_matches_the_reference() {
+    let objs = objects(&format!("{CLUSTER}{VPA_FN}"));
+    // Named like the StatefulSet, the base labels (plus mesh's own), `updatePolicy` and `resourcePolicy`
+    // copied verbatim. The operator's targetRef is the CR; without one the StatefulSet is the target, as
+    // for the HPA.
+    let expected = json!({
+        "apiVersion": "autoscaling.k8s.io/v1",
+        "kind": "VerticalPodAutoscaler",
+        "metadata": {"name": "v-function", "labels": with_mesh_labels(labels("v", "function"), "x")},
+        "spec": {
+            "targetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "v-function"},
+            "updatePolicy": {"updateMode": "Auto", "minReplicas": 2},
+            "resourcePolicy": {"containerPolicies": [{
+                "containerName": "pulsar-function",
+                "mode": "Auto",
+                "minAllowed": {"cpu": "100m", "memory": "512Mi"},
+                "maxAllowed": {"cpu": 2, "memory": "4Gi"},
+                "controlledResources": ["cpu", "memory"],
+                "controlledValues": "RequestsAndLimits",
+            }]},
+        },
+    });
+    assert_eq!(find(&objs, "VerticalPodAutoscaler", "v-function"), &expected);
+    let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ConfigMap", "StatefulSet", "Service", "VerticalPodAutoscaler"]);
+    // The VPA resizes the pods; the StatefulSet keeps its fixed replica count.
+    assert_eq!(find(&objs, "StatefulSet", "v-function")["spec"]["replicas"], 2);
+}
+
+#[test]
+fn empty_vpa_block_still_creates_a_vpa_for_a_sink() {
+    let objs = objects(&format!(
+        "{CLUSTER}use std::io::elasticsearch\n@class(\"com.x.S\")\nschema S = json {{ id: long }}\ntopic t : S external\n\
+         sink snk = elasticsearch::sink {{ elastic_search_url = \"http://es:9200\", index_name = \"i\", pod {{ vpa {{ }} }} }}\n\
+         pipeline x {{ t -> snk }}\n"
+    ));
+    let vpa = find(&objs, "VerticalPodAutoscaler", "snk-sink");
+    assert_eq!(vpa["metadata"]["labels"], with_mesh_labels(labels("snk", "sink"), "x"));
+    // Without policies the VPA API's defaults apply (update mode Auto).
+    assert_eq!(vpa["spec"], json!({"targetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "snk-sink"}}));
+}
+
+#[test]
+fn no_vpa_unless_asked() {
+    assert!(!fn1_objects().iter().any(|o| o["kind"] == "VerticalPodAutoscaler"));
+}
+
+#[test]
+fn hpa_and_vpa_are_exclusive() {
+    // The checker refuses the pair (E0414, the operator's V20)...
+    let errors = error_codes(&format!(
+        "{CLUSTER}topic a : string external\n\
+         function f(string) = java(\"F\") {{ jar = \"f.jar\", replicas = 1..3, pod {{ vpa {{ }} }} }}\npipeline x {{ a -> f }}\n"
+    ));
+    assert_eq!(errors, ["E0414"]);
+    // ...and when `passthrough` slips a VPA past it, the emitter still writes only the HPA.
+    let objs = objects(&format!(
+        "{CLUSTER}topic a : string external\n\
+         function f(string) = java(\"F\") {{ jar = \"f.jar\", replicas = 1..3, \
+         passthrough {{ \"pod\" {{ \"vpa\" {{ \"updatePolicy\" {{ \"updateMode\" = \"Off\" }} }} }} }} }}\n\
+         pipeline x {{ a -> f }}\n"
+    ));
+    assert!(objs.iter().any(|o| o["kind"] == "HorizontalPodAutoscaler"));
+    assert!(!objs.iter().any(|o| o["kind"] == "VerticalPodAutoscaler"));
+}
+
+fn error_codes(text: &str) -> Vec<&'static str> {
+    let loaded = mesh::load::load_text("t.mesh", text);
+    let out = mesh::compile::compile(&loaded, &Default::default());
+    out.diags.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
+}
+
+#[test]
+fn vpa_settings_are_checked_against_the_vpa_api() {
+    let with = |vpa: &str| {
+        error_codes(&format!(
+            "{CLUSTER}topic a : string external\n\
+             function f(string) = java(\"F\") {{ jar = \"f.jar\", pod {{ vpa {{ {vpa} }} }} }}\npipeline x {{ a -> f }}\n"
+        ))
+    };
+    assert_eq!(with("update_policy { update_mode = \"Initial\" }"), Vec::<&str>::new());
+    // Enum values are case-sensitive, as in the API.
+    assert_eq!(with("update_policy { update_mode = \"auto\" }"), ["E0202"]);
+    assert_eq!(with("update_polcy { update_mode = \"Auto\" }"), ["E0201"]);
+    assert_eq!(with("resource_policy { container_policies = [{ container_name = \"*\", mode = \"On\" }] }"), ["E0202"]);
+    // V21: every container policy names its container.
+    assert_eq!(with("resource_policy { container_policies = [{ container_name = \"\" }] }"), ["E0203"]);
+    assert_eq!(with("resource_policy { container_policies = [{ mode = \"Off\" }] }"), ["E0202"]);
+    // Quantities are integers or strings in the quantity grammar.
+    let bound = |q: &str| {
+        with(&format!(
+            "resource_policy {{ container_policies = [{{ container_name = \"*\", max_allowed {{ cpu = {q} }} }}] }}"
+        ))
+    };
+    assert_eq!(bound("2"), Vec::<&str>::new());
+    assert_eq!(bound("1500m"), Vec::<&str>::new());
+    assert_eq!(bound("0.5"), ["E0202"]);
+    assert_eq!(bound("\"two\""), ["E0207"]);
+}
+
+// ---- Validation against the Kubernetes OpenAPI schemas ----
+
+fn validator() -> &'static K8sValidator {
+    static VALIDATOR: OnceLock<K8sValidator> = OnceLock::new();
+    VALIDATOR.get_or_init(K8sValidator::new)
+}
+
+/// Asserts `obj` is rejected with an error at `path` whose message mentions `word`.
+#[track_caller]
+fn rejected(obj: &Value, path: &str, word: &str) {
+    let errors = validator().validate(obj);
+    assert!(
+        errors.iter().any(|e| e.starts_with(&format!("{path}: ")) && e.contains(word)),
+        "{path} / {word}: {errors:#?}"
+    );
+}
+
+#[test]
+fn the_schema_validator_rejects_what_kubectl_strict_rejects() {
+    let objs = objects(&format!("{CLUSTER}{FN1}"));
+    let sts = find(&objs, "StatefulSet", "fn1-function");
+    assert_eq!(validator().validate(sts), Vec::<String>::new());
+
+    // A wrong type.
+    let mut bad = sts.clone();
+    bad["spec"]["replicas"] = json!("three");
+    rejected(&bad, "/spec/replicas", "integer");
+    // int32 fields are int32.
+    bad["spec"]["replicas"] = json!(1_i64 << 40);
+    rejected(&bad, "/spec/replicas", "maximum");
+    // A missing required field.
+    let mut bad = sts.clone();
+    bad["spec"]["template"]["spec"]["containers"][0].as_object_mut().map(|c| c.remove("name"));
+    rejected(&bad, "/spec/template/spec/containers/0", "\"name\" is a required property");
+    let mut bad = sts.clone();
+    bad["metadata"].as_object_mut().map(|m| m.remove("name"));
+    rejected(&bad, "/metadata", "\"name\" is a required property");
+    // Unknown fields, at the top of the spec and deep inside the pod.
+    let mut bad = sts.clone();
+    bad["spec"]["replica"] = json!(1);
+    rejected(&bad, "/spec", "'replica' was unexpected");
+    let mut bad = sts.clone();
+    bad["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = json!("Always");
+    rejected(&bad, "/spec/template/spec/containers/0", "'imagePullPolicyy' was unexpected");
+    // A quantity the API server cannot parse.
+    let mut bad = sts.clone();
+    bad["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = json!("1 Gi");
+    rejected(&bad, "/spec/template/spec/containers/0/resources/limits/memory", "");
+    // apiVersion and kind must name a known type.
+    let mut bad = sts.clone();
+    bad["apiVersion"] = json!("apps/v1beta1");
+    rejected(&bad, "(root)", "no schema");
+
+    let svc = find(&objs, "Service", "fn1-function-headless");
+    assert_eq!(validator().validate(svc), Vec::<String>::new());
+    let mut bad = svc.clone();
+    bad["spec"]["ports"][0]["port"] = json!("9093");
+    rejected(&bad, "/spec/ports/0/port", "integer");
+    bad["spec"]["ports"][0].as_object_mut().map(|p| p.remove("port"));
+    rejected(&bad, "/spec/ports/0", "\"port\" is a required property");
+
+    let hpa = find(&objs, "HorizontalPodAutoscaler", "fn1-function");
+    assert_eq!(validator().validate(hpa), Vec::<String>::new());
+    let mut bad = hpa.clone();
+    bad["spec"].as_object_mut().map(|s| s.remove("maxReplicas"));
+    rejected(&bad, "/spec", "\"maxReplicas\" is a required property");
+}
+
+#[test]
+fn the_vpa_schema_can_fail() {
+    let objs = objects(&format!("{CLUSTER}{VPA_FN}"));
+    let vpa = find(&objs, "VerticalPodAutoscaler", "v-function");
+    assert_eq!(validator().validate(vpa), Vec::<String>::new());
+    let mut bad = vpa.clone();
+    bad["spec"]["updatePolicy"]["updateMode"] = json!("Sometimes");
+    rejected(&bad, "/spec/updatePolicy/updateMode", "Sometimes");
+    let mut bad = vpa.clone();
+    bad["spec"]["updatePolicy"]["minReplicas"] = json!("2");
+    rejected(&bad, "/spec/updatePolicy/minReplicas", "integer");
+    let mut bad = vpa.clone();
+    bad["spec"].as_object_mut().map(|s| s.remove("targetRef"));
+    rejected(&bad, "/spec", "\"targetRef\" is a required property");
+    let mut bad = vpa.clone();
+    bad["spec"]["targetRef"].as_object_mut().map(|t| t.remove("kind"));
+    rejected(&bad, "/spec/targetRef", "\"kind\" is a required property");
+    let mut bad = vpa.clone();
+    bad["spec"]["resourcePolicy"]["containerPolicies"][0]["maxAllowed"]["cpu"] = json!("two");
+    rejected(&bad, "/spec/resourcePolicy/containerPolicies/0/maxAllowed/cpu", "");
+    let mut bad = vpa.clone();
+    bad["spec"]["resourcePolicy"]["containerPolicies"][0]["containerNam"] = json!("x");
+    rejected(&bad, "/spec/resourcePolicy/containerPolicies/0", "'containerNam' was unexpected");
+    let mut bad = vpa.clone();
+    bad["status"] = json!({});
+    rejected(&bad, "(root)", "'status' was unexpected");
+}
+
+/// The workloads target's objects for one program; `Err` holds the diagnostics.
+fn compile_workloads(loaded: &mesh::load::Loaded) -> Result<Vec<Value>, String> {
+    let out = mesh::compile::compile(loaded, &Options { target: Target::Workloads, ..Options::default() });
+    match out.objects {
+        Some(objs) if !out.diags.iter().any(|d| d.is_error()) => Ok(objs.into_iter().map(|o| o.value).collect()),
+        _ => Err(out.diags.iter().map(|d| format!("{} {}", d.code, d.message)).collect::<Vec<_>>().join("\n")),
+    }
+}
+
+#[test]
+fn every_emitted_object_validates() {
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .expect("examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "mesh"))
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty());
+    let mut programs: Vec<(String, Vec<Value>)> = examples
+        .iter()
+        .map(|path| {
+            let loaded = mesh::load::load(std::slice::from_ref(path)).expect("example loads");
+            let objs = compile_workloads(&loaded).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (path.display().to_string(), objs)
+        })
+        .collect();
+    // The programs of this file, for what the examples leave out (every VPA field, the filebeat sidecar, ...).
+    for (name, text) in [
+        ("FN1", format!("{CLUSTER}{FN1}")),
+        ("SECURE", SECURE.to_string()),
+        ("VPA_FN", format!("{CLUSTER}{VPA_FN}")),
+        (
+            "filebeat",
+            format!(
+                "{CLUSTER}topic a : string external\ntopic b : string external\ntopic logs : string\n\
+                 function f(string) -> string = java(\"com.example.F\") {{ jar = \"/pulsar/f.jar\", log_topic = logs, \
+                 log_agent = sidecar, pod {{ liveness {{ period = 10s }}, autoscaler = [cpu_50, memory_20] }}, \
+                 replicas = 1..4 }}\npipeline x {{ a -> f -> b }}\n"
+            ),
+        ),
+    ] {
+        let objs = compile_workloads(&mesh::load::load_text("t.mesh", &text)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        programs.push((name.to_string(), objs));
+    }
+    let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (name, objs) in &programs {
+        for o in objs {
+            *per_kind.entry(o["kind"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+            let errors = validator().validate(o);
+            if !errors.is_empty() {
+                failures.push(format!("{name}: {} {}:\n  {}", o["kind"], o["metadata"]["name"], errors.join("\n  ")));
+            }
+        }
+    }
+    let total: usize = per_kind.values().sum();
+    println!("{total} objects of {} programs validated: {per_kind:?}", programs.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    for (_, kind) in validator().kinds() {
+        assert!(per_kind.contains_key(&kind), "no {kind} was validated");
+    }
+}
+
+// ---- The corpus walk ----
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/function-mesh");
+/// Manifests in the corpus snapshot (its README lists them); a walk that sees fewer skipped some.
+const CORPUS_FILES: usize = 49;
+
+fn yaml_docs(text: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    serde_yaml::Deserializer::from_str(text)
+        .filter_map(|d| serde_yaml::Value::deserialize(d).ok())
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .filter(Value::is_object)
+        .collect()
+}
+
+/// What the reference says the operator makes of one Function, Source or Sink, read from the manifest.
+struct Expected {
+    /// `X`: `metadata.name`, or for a FunctionMesh member its item name (the workloads target compiles
+    /// members as standalone components, see `--mesh` in the CLI).
+    x: String,
+    kind: &'static str,
+    namespace: Option<String>,
+    replicas: i64,
+    min_replicas: i64,
+    max_replicas: Option<i64>,
+    vpa: bool,
+    image: String,
+}
+
+const JAVA_RUNNER: &str = "streamnative/pulsar-functions-java-runner:2.10.0.0-rc10";
+const PULSAR_ALL: &str = "streamnative/pulsar-all:2.10.0.0-rc10";
+
+/// Reference 4.7, first match wins.
+fn expected_image(kind: &str, spec: &Value) -> String {
+    let s = |p: &str| spec.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+    if let Some(image) = s("/image") {
+        return image.to_string();
+    }
+    if kind != "function" {
+        let package = s("/java/jarLocation")
+            .is_some_and(|l| ["function://", "sink://", "source://"].iter().any(|p| l.starts_with(p)));
+        return if s("/java/jar").is_some() && package { JAVA_RUNNER } else { PULSAR_ALL }.to_string();
+    }
+    if s("/java/jar").is_some() {
+        JAVA_RUNNER.to_string()
+    } else if s("/python/py").is_some() {
+        "streamnative/pulsar-functions-python-runner:2.10.0.0-rc10".to_string()
+    } else if s("/golang/go").is_some() {
+        "streamnative/pulsar-functions-go-runner:2.10.0.0-rc10".to_string()
+    } else if spec.get("genericRuntime").is_some() {
+        match s("/genericRuntime/language") {
+            Some("nodejs") => "streamnative/pulsar-functions-generic-nodejs-runner:0.1.0",
+            Some("python") => "streamnative/pulsar-functions-generic-python-runner:0.1.0",
+            Some("executable" | "wasm") => "streamnative/pulsar-functions-generic-base-runner:0.1.0",
+            _ => "",
+        }
+        .to_string()
+    } else {
+        PULSAR_ALL.to_string()
+    }
+}
+
+fn expected_components(docs: &[Value]) -> Vec<Expected> {
+    let one = |kind: &'static str, x: &str, namespace: Option<&str>, spec: &Value| Expected {
+        x: x.to_string(),
+        kind,
+        namespace: namespace.map(str::to_string),
+        replicas: spec["replicas"].as_i64().unwrap_or(1),
+        min_replicas: spec["minReplicas"].as_i64().unwrap_or(1),
+        max_replicas: spec["maxReplicas"].as_i64(),
+        vpa: spec.pointer("/pod/vpa").is_some_and(|v| !v.is_null()),
+        image: expected_image(kind, spec),
+    };
+    let mut out = Vec::new();
+    for d in docs {
+        let name = d["metadata"]["name"].as_str().unwrap_or_default();
+        let namespace = d["metadata"]["namespace"].as_str();
+        match d["kind"].as_str() {
+            Some("Function") => out.push(one("function", name, namespace, &d["spec"])),
+            Some("Source") => out.push(one("source", name, namespace, &d["spec"])),
+            Some("Sink") => out.push(one("sink", name, namespace, &d["spec"])),
+            Some("FunctionMesh") => {
+                for (key, kind) in [("functions", "function"), ("sources", "source"), ("sinks", "sink")] {
+                    for item in d["spec"][key].as_array().into_iter().flatten() {
+                        out.push(one(kind, item["name"].as_str().unwrap_or_default(), namespace, item));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every invariant of reference 4.1-4.10 for one component; returns the problems found.
+fn check_component(e: &Expected, objs: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut expect = |ok: bool, what: String| {
+        if !ok {
+            problems.push(what);
+        }
+    };
+    let sts_name = format!("{}-{}", e.x, e.kind);
+    let get = |kind: &str, name: &str| objs.iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name);
+    let (Some(sts), Some(svc)) = (get("StatefulSet", &sts_name), get("Service", &format!("{sts_name}-headless")))
+    else {
+        return vec![format!("{sts_name}: no StatefulSet {sts_name} and Service {sts_name}-headless")];
+    };
+    let hpa = get("HorizontalPodAutoscaler", &sts_name);
+    let vpa = get("VerticalPodAutoscaler", &sts_name);
+    let base = labels_in(&e.x, e.kind, e.namespace.as_deref().unwrap_or("default"));
+    let mesh = sts["metadata"]["labels"]["app.kubernetes.io/part-of"].as_str().unwrap_or_default();
+    let meta_labels = with_mesh_labels(base.clone(), mesh);
+    for o in [Some(sts), Some(svc), hpa, vpa].into_iter().flatten() {
+        let what = format!("{} {}", o["kind"], o["metadata"]["name"]);
+        expect(o["metadata"]["labels"] == meta_labels, format!("{what}: labels {}", o["metadata"]["labels"]));
+        let ns = o["metadata"]["namespace"].as_str();
+        expect(ns == e.namespace.as_deref(), format!("{what}: namespace {ns:?}, want {:?}", e.namespace));
+    }
+    expect(
+        sts["spec"]["selector"] == json!({"matchLabels": base}),
+        format!("{sts_name}: selector {}", sts["spec"]["selector"]),
+    );
+    expect(svc["spec"]["selector"] == base, format!("{sts_name}: Service selector {}", svc["spec"]["selector"]));
+    expect(svc["spec"]["clusterIP"] == "None", format!("{sts_name}: the Service is not headless"));
+    let pod_labels = &sts["spec"]["template"]["metadata"]["labels"];
+    let selected = base.as_object().is_some_and(|b| b.iter().all(|(k, v)| &pod_labels[k] == v));
+    expect(selected, format!("{sts_name}: the selector does not select the pod template ({pod_labels})"));
+    expect(
+        sts["spec"]["serviceName"] == svc["metadata"]["name"],
+        format!("{sts_name}: serviceName {}", sts["spec"]["serviceName"]),
+    );
+    expect(
+        sts["spec"]["replicas"] == e.replicas,
+        format!("{sts_name}: replicas {}, want {}", sts["spec"]["replicas"], e.replicas),
+    );
+    let target = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "name": sts_name});
+    match (e.max_replicas, hpa) {
+        (Some(max), Some(h)) => {
+            expect(
+                h["spec"]["scaleTargetRef"] == target,
+                format!("{sts_name}: HPA target {}", h["spec"]["scaleTargetRef"]),
+            );
+            expect(
+                h["spec"]["maxReplicas"] == max,
+                format!("{sts_name}: HPA max {}, want {max}", h["spec"]["maxReplicas"]),
+            );
+            let min = e.min_replicas;
+            expect(
+                h["spec"]["minReplicas"] == min,
+                format!("{sts_name}: HPA min {}, want {min}", h["spec"]["minReplicas"]),
+            );
+        }
+        (None, None) => {}
+        (max, h) => expect(false, format!("{sts_name}: maxReplicas {max:?} but HPA present: {}", h.is_some())),
+    }
+    match (e.vpa, vpa) {
+        (true, Some(v)) => {
+            expect(v["spec"]["targetRef"] == target, format!("{sts_name}: VPA target {}", v["spec"]["targetRef"]))
+        }
+        (false, None) => {}
+        (asked, v) => expect(false, format!("{sts_name}: pod.vpa {asked} but VPA present: {}", v.is_some())),
+    }
+    let main = sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == format!("pulsar-{}", e.kind)));
+    match main {
+        Some(c) => {
+            expect(c["image"] == e.image.as_str(), format!("{sts_name}: image {}, want {}", c["image"], e.image))
+        }
+        None => expect(false, format!("{sts_name}: no container pulsar-{}", e.kind)),
+    }
+    problems
+}
+
+/// Imports every corpus manifest, compiles it with the workloads target and checks each component
+/// against the reference and every object against its schema.
+#[test]
+fn corpus_compiles_to_valid_workloads() {
+    let dir = Path::new(CORPUS);
+    if !dir.is_dir() {
+        println!("note: {CORPUS} is absent; corpus walk skipped");
+        return;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let (mut walked, mut components, mut validated) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for path in &files {
+        let file = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(path).expect("read");
+        let imported = match mesh::import::import(&[(file.clone(), text.clone())]) {
+            Ok(i) => i,
+            Err(e) => {
+                failures.push(format!("{file}: import: {e:?}"));
+                continue;
+            }
+        };
+        let objs = match compile_workloads(&mesh::load::load_text("imported.mesh", &imported.program)) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(format!("{file}: compile:\n{e}\n{}", imported.program));
+                continue;
+            }
+        };
+        let expected = expected_components(&yaml_docs(&text));
+        let mut problems: Vec<String> = expected.iter().flat_map(|e| check_component(e, &objs)).collect();
+        // Nothing beyond the ConfigMaps and each component's StatefulSet, Service and autoscaler.
+        let mut want: BTreeSet<(String, String)> = BTreeSet::new();
+        for e in &expected {
+            let sts = format!("{}-{}", e.x, e.kind);
+            want.insert(("StatefulSet".into(), sts.clone()));
+            want.insert(("Service".into(), format!("{sts}-headless")));
+            if e.max_replicas.is_some() {
+                want.insert(("HorizontalPodAutoscaler".into(), sts.clone()));
+            } else if e.vpa {
+                want.insert(("VerticalPodAutoscaler".into(), sts));
+            }
+        }
+        let got: BTreeSet<(String, String)> = objs
+            .iter()
+            .filter(|o| o["kind"] != "ConfigMap")
+            .map(|o| {
+                (
+                    o["kind"].as_str().unwrap_or_default().into(),
+                    o["metadata"]["name"].as_str().unwrap_or_default().into(),
+                )
+            })
+            .collect();
+        if got != want {
+            problems.push(format!("objects {got:?}, want {want:?}"));
+        }
+        for o in &objs {
+            let errors = validator().validate(o);
+            if !errors.is_empty() {
+                problems.push(format!("{} {}:\n  {}", o["kind"], o["metadata"]["name"], errors.join("\n  ")));
+            }
+        }
+        if problems.is_empty() {
+            walked += 1;
+            components += expected.len();
+            validated += objs.len();
+        } else {
+            failures.push(format!("{file}:\n{}", problems.join("\n")));
+        }
+    }
+    println!(
+        "{walked} of {} corpus files compile to workloads that keep the reference's invariants \
+         ({components} components, {validated} objects validated)",
+        files.len()
+    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert_eq!(walked, files.len());
+    assert_eq!(files.len(), CORPUS_FILES, "the corpus snapshot changed");
+    assert!(components > 0);
 }

@@ -7,6 +7,7 @@ use super::Checker;
 use crate::diag::Diagnostic;
 use crate::source::Span;
 use crate::syntax::ast::{Item, Value, ValueKind};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
@@ -157,10 +158,105 @@ pub fn pod_policy(c: &mut Checker<'_>, item: &Item) -> Option<(Json, Option<Json
         }
     }
     if let Some(i) = f.take("vpa") {
-        put(&mut out, &mut ok, "vpa", c.reader().json(&i.value).map(|j| camel_keys(j, &i.value)));
+        put(&mut out, &mut ok, "vpa", vpa(c, &i.value));
     }
     f.finish(&mut c.diags);
     ok.then_some((Json::Object(out), mounts))
+}
+
+/// `vpa { ... }`: the VPA types, plus what the types cannot say.
+fn vpa(c: &mut Checker<'_>, v: &Value) -> Option<Json> {
+    let vpa = kube_value::<Vpa>(c, v, "vpa")?;
+    let policies =
+        vpa.pointer("/resourcePolicy/containerPolicies").and_then(Json::as_array).cloned().unwrap_or_default();
+    let mut ok = true;
+    // V21: the operator refuses a container policy without a container name ("*" means every container).
+    if policies.iter().any(|p| p.get("containerName").and_then(Json::as_str) == Some("")) {
+        c.diags.push(
+            Diagnostic::new(
+                "E0203",
+                "a `vpa` container policy needs a `container_name`",
+                v.span,
+                "empty container name",
+            )
+            .help("name the container, e.g. `container_name = \"pulsar-function\"`, or `\"*\"` for all of them"),
+        );
+        ok = false;
+    }
+    let bounds = policies.iter().flat_map(|p| ["minAllowed", "maxAllowed"].map(|k| p.get(k))).flatten();
+    for text in bounds.filter_map(Json::as_object).flat_map(|m| m.values()).filter_map(Json::as_str) {
+        if crate::quantity::parse(text).is_none() {
+            c.diags.push(
+                Diagnostic::new("E0207", format!("`{text}` is not a Kubernetes quantity"), v.span, "in this `vpa`")
+                    .help("write a number with an optional suffix: m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(vpa)
+}
+
+/// `pod.vpa`: the VPA v1 policy types (VPA API v0.11, the version the operator builds with), declared
+/// here because k8s-openapi has no VPA types. Checked like the Kubernetes-typed settings.
+#[derive(serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Vpa {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_policy: Option<VpaUpdatePolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_policy: Option<VpaResourcePolicy>,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VpaUpdatePolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_mode: Option<VpaUpdateMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_replicas: Option<i32>,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+enum VpaUpdateMode {
+    Off,
+    Initial,
+    Recreate,
+    Auto,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VpaResourcePolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container_policies: Option<Vec<VpaContainerPolicy>>,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VpaContainerPolicy {
+    container_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<VpaContainerMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_allowed: Option<std::collections::BTreeMap<String, IntOrString>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_allowed: Option<std::collections::BTreeMap<String, IntOrString>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    controlled_resources: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    controlled_values: Option<VpaControlledValues>,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+enum VpaContainerMode {
+    Auto,
+    Off,
+}
+
+#[derive(serde::Deserialize, Serialize)]
+enum VpaControlledValues {
+    RequestsAndLimits,
+    RequestsOnly,
 }
 
 /// Records a setting's JSON under its CRD name, or that it was invalid.

@@ -2,7 +2,7 @@
 //! operator itself would create from the custom resource (reference 4.1-4.10),
 //! so a pipeline runs on a cluster without the operator: the cluster
 //! ConfigMap, a StatefulSet `X-s`, a headless Service `X-s-headless` and, with
-//! `max_replicas`, an HPA `X-s`.
+//! `max_replicas`, an HPA `X-s`, or with `pod { vpa }`, a VPA `X-s`.
 //!
 //! The emitter works from the CRD spec the `crd` target writes (serialised to
 //! JSON), exactly as the operator works from the CR, so both targets agree.
@@ -10,10 +10,13 @@
 //! Deliberate differences from the operator:
 //! - No ownerReferences (there is no CR); every object carries the mesh labels instead.
 //! - There is no CR UID: `--function_id` uses the kube name as a stable id.
-//! - The HPA scales the StatefulSet, since there is no CR with a scale subresource.
+//! - The HPA scales, and the VPA targets, the StatefulSet, since there is no CR with a
+//!   scale subresource.
+//! - The VPA is emitted whenever `pod.vpa` asks for one; the operator first checks that
+//!   the cluster serves `autoscaling.k8s.io/v1`.
 //! - Operator defaults are assumed: init containers off (inline download), default
 //!   affinity on, `RUN_AS_NON_ROOT` false, built-in runner images, no BackendConfig,
-//!   no cleanup Job, no VPA.
+//!   no cleanup Job.
 //! - The rendered log4j / Python logging / filebeat configs are minimal equivalents
 //!   of the operator's templates (same files, levels, rolling on/off), not byte copies.
 //! - Every value that comes from the program is shell-quoted (issue 7), where the
@@ -171,8 +174,12 @@ fn component(p: &Program, comp: &ir::Component) -> Vec<Object> {
         Object::new(to_json(&stateful_set(&cx, &base, meta(&cx.sts)))),
         Object::new(to_json(&service(&base, meta(&format!("{}-headless", cx.sts))))),
     ];
+    // HPA and VPA are exclusive (V20, E0414); should both be asked for anyway (through
+    // `passthrough`), the HPA wins, because the replica range is the explicit request.
     if let Some(hpa) = hpa(&cx, meta(&cx.sts)) {
         out.push(Object::new(to_json(&hpa)));
+    } else if let Some(vpa) = vpa(&cx, meta(&cx.sts)) {
+        out.push(Object::new(to_json(&vpa)));
     }
     out
 }
@@ -661,6 +668,53 @@ fn hpa(cx: &Ctx, metadata: ObjectMeta) -> Option<HorizontalPodAutoscaler> {
             behavior,
         }),
         ..HorizontalPodAutoscaler::default()
+    })
+}
+
+// ---- VPA (4.10) ----
+
+/// `autoscaling.k8s.io/v1` VerticalPodAutoscaler. It is a CRD of the Kubernetes autoscaler project, so
+/// k8s-openapi has no type for it; only the fields the operator sets are declared.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerticalPodAutoscaler {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: VerticalPodAutoscalerSpec,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerticalPodAutoscalerSpec {
+    /// The VPA API uses the autoscaling/v1 reference type.
+    target_ref: k8s_openapi::api::autoscaling::v1::CrossVersionObjectReference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_policy: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_policy: Option<Value>,
+}
+
+/// The VPA of `pod.vpa`. The operator only creates it when the cluster serves the VPA API; here it is
+/// emitted whenever asked for, so a cluster without the VPA CRDs refuses it instead of the program's
+/// request being dropped silently.
+fn vpa(cx: &Ctx, metadata: ObjectMeta) -> Option<VerticalPodAutoscaler> {
+    let policy = cx.pod("vpa").filter(|v| v.is_object())?;
+    let part = |key: &str| policy.get(key).filter(|v| !v.is_null()).cloned();
+    Some(VerticalPodAutoscaler {
+        api_version: "autoscaling.k8s.io/v1",
+        kind: "VerticalPodAutoscaler",
+        metadata,
+        spec: VerticalPodAutoscalerSpec {
+            // The operator targets the CR; without a CR the StatefulSet is targeted, as for the HPA.
+            target_ref: k8s_openapi::api::autoscaling::v1::CrossVersionObjectReference {
+                api_version: Some("apps/v1".to_string()),
+                kind: "StatefulSet".to_string(),
+                name: cx.sts.clone(),
+            },
+            update_policy: part("updatePolicy"),
+            resource_policy: part("resourcePolicy"),
+        },
     })
 }
 
