@@ -1,14 +1,12 @@
 //! The `workloads` target against hand-written expectations from the Function
 //! Mesh reference (section 4), plus shell-safety of the generated command lines.
 
-// Only the schema validator: the rest of the support code brings in the test API server.
-#[path = "support/k8s_schema.rs"]
-mod k8s_schema;
+mod support;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use k8s_schema::K8sValidator;
+use support::k8s_schema::K8sValidator;
 use mesh::compile::{Options, Target};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

@@ -27,6 +27,20 @@ const CRD_FILES: [(&str, &str); 5] = [
 ];
 
 /// Where the CRD YAMLs live: next to the crate, in the shared reference tree (same layout in CI).
+/// A validator's errors for one object, as `path: message` lines, sorted and without repeats.
+pub fn schema_errors(validator: &jsonschema::Validator, obj: &Value) -> Vec<String> {
+    let mut errors: Vec<String> = validator
+        .iter_errors(obj)
+        .map(|error| {
+            let path = error.instance_path().as_str();
+            format!("{}: {error}", if path.is_empty() { "(root)" } else { path })
+        })
+        .collect();
+    errors.sort();
+    errors.dedup();
+    errors
+}
+
 pub fn crds_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/crds")
 }
@@ -81,16 +95,7 @@ impl CrdValidator {
                 )]
             }
         };
-        let mut errors: Vec<String> = validator
-            .iter_errors(obj)
-            .map(|error| {
-                let path = error.instance_path().as_str();
-                format!("{}: {error}", if path.is_empty() { "(root)" } else { path })
-            })
-            .collect();
-        errors.sort();
-        errors.dedup();
-        errors
+        schema_errors(validator, obj)
     }
 }
 

@@ -75,16 +75,7 @@ impl K8sValidator {
         let Some((_, _, validator)) = self.validators.iter().find(|(a, k, _)| a == api_version && k == kind) else {
             return vec![format!("(root): no schema for {api_version} {kind}")];
         };
-        let mut errors: Vec<String> = validator
-            .iter_errors(obj)
-            .map(|error| {
-                let path = error.instance_path().as_str();
-                format!("{}: {error}", if path.is_empty() { "(root)" } else { path })
-            })
-            .collect();
-        errors.sort();
-        errors.dedup();
-        errors
+        super::crd::schema_errors(validator, obj)
     }
 }
 
