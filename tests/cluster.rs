@@ -29,6 +29,15 @@ pipeline x { s -> a -> f -> b -> k
              a -> g -> c -> m }
 "#;
 
+/// PIPELINE without its second branch (g, c and m).
+fn without_g() -> String {
+    PIPELINE
+        .replace("             a -> g -> c -> m }", "}")
+        .replace("function g(string) -> string = java(\"com.G\") { jar = \"g.jar\" }\n", "")
+        .replace("sink m = connector(\"com.M\") { jar = \"m.nar\" }\n", "")
+        .replace("topic c : string\n", "")
+}
+
 struct Project {
     dir: tempfile::TempDir,
 }
@@ -171,10 +180,7 @@ fn pruning_asks_first_and_never_leaves_the_inventory() {
         json!({"apiVersion": "compute.functionmesh.io/v1alpha1", "kind": "Function",
                "metadata": {"name": "stranger", "namespace": "default"}, "spec": {"className": "x"}}),
     );
-    let smaller = PIPELINE.replace("             a -> g -> c -> m }", "}");
-    let smaller = smaller.replace("function g(string) -> string = java(\"com.G\") { jar = \"g.jar\" }\n", "");
-    let smaller = smaller.replace("sink m = connector(\"com.M\") { jar = \"m.nar\" }\n", "");
-    let smaller = smaller.replace("topic c : string\n", "");
+    let smaller = without_g();
     p.write(&smaller);
 
     // No terminal to ask on and no --yes: nothing changes.
@@ -629,4 +635,45 @@ pipeline w { a -> f -> b }
     assert!(text(&out).0.contains("HorizontalPodAutoscaler/f-function deleted"), "{}", text(&out).0);
     assert!(server.get(hpa_path).is_none());
     assert_eq!(server.get(sts_path).unwrap()["spec"]["replicas"], 3);
+}
+
+/// Runs `mesh apply` on a terminal (util-linux `script` gives it one) and answers its question.
+fn apply_on_a_terminal(server: &ApiServer, p: &Project, answer: &str) -> Option<(i32, String)> {
+    use std::io::Write;
+    let command = format!("{} apply {}", env!("CARGO_BIN_EXE_mesh"), p.file().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("KUBECONFIG", server.kubeconfig())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    // The answer waits in the terminal's input until mesh reads it.
+    child.stdin.take()?.write_all(answer.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    Some((code(&out), String::from_utf8_lossy(&out.stdout).into_owned()))
+}
+
+#[test]
+fn an_interactive_apply_asks_before_deleting() {
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("note: util-linux `script` is not installed; the terminal case is skipped");
+        return;
+    }
+    let server = ApiServer::start();
+    let p = Project::new(PIPELINE);
+    assert_exit(&apply(&server, &p, &[]), 0);
+    p.write(&without_g());
+
+    let (status, screen) = apply_on_a_terminal(&server, &p, "n\n").expect("script runs");
+    assert_eq!(status, 1, "{screen}");
+    assert!(screen.contains("2 objects no longer declared will be deleted. Continue? [y/N]"), "{screen}");
+    assert!(function(&server, "g").is_some());
+
+    let (status, screen) = apply_on_a_terminal(&server, &p, "y\n").expect("script runs");
+    assert_eq!(status, 0, "{screen}");
+    assert!(screen.contains("Function/g deleted"), "{screen}");
+    assert!(function(&server, "g").is_none());
 }
