@@ -200,7 +200,11 @@ async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
     use http_body_util::Full;
     use hyper::{body::Bytes, Response};
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors or similar: give the system a moment instead of spinning.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
         let metrics = metrics.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
