@@ -170,7 +170,7 @@ Fix: Use `kafka::source`.",
     CodeInfo {
         code: "E0201",
         title: "unknown setting",
-        explanation: "The block does not take this setting. For a typed stdlib connector, the configuration keys are exactly the ones the stdlib declares, because the connector itself refuses unknown keys at start-up. The message suggests the closest known setting.
+        explanation: "The block does not take this setting. For a typed stdlib connector, the configuration keys are exactly the ones the stdlib declares, because the connector itself refuses unknown keys at start-up. In `passthrough { }`, the keys are the fields of the component's Function Mesh CRD (the API server would silently drop any other). The message suggests the closest known setting.
 
 Example:
 
@@ -181,7 +181,7 @@ Fix: Fix the spelling, or remove the setting.",
     CodeInfo {
         code: "E0202",
         title: "a value of the wrong type",
-        explanation: "The setting expects another kind of value: a string, an integer, a duration, a name, a block, ...
+        explanation: "The setting expects another kind of value: a string, an integer, a duration, a name, a block, ... In `passthrough { }`, a value has the JSON type of its CRD field: `timeout = 5000`, not `5s`.
 
 Example:
 

@@ -3,14 +3,18 @@
 //! objects.
 //!
 //! The importer maps what mesh has syntax for (code, topics, wiring,
-//! clusters, scaling, resources, configuration, secrets) and carries every
-//! other spec field through the component's `passthrough { }` block, which
-//! the compiler merges verbatim into the emitted spec: nothing is lost, and
-//! nothing is guessed. See docs/import.md for the choices.
+//! clusters, scaling, resources, configuration, secrets, and the blocks of
+//! `settings`) and carries every other spec field through the component's
+//! `passthrough { }` block, which the compiler merges into the emitted spec:
+//! nothing is lost, and nothing is guessed. A field the CRD does not have
+//! fails the import instead, as it would fail `passthrough`. See
+//! docs/import.md for the choices.
 
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+
+mod settings;
 
 /// A problem with the input YAML. YAML files are not .mesh sources, so this is
 /// a plain record rather than a source diagnostic.
@@ -165,7 +169,7 @@ pub fn import(inputs: &[(String, String)]) -> Result<Imported, Vec<ImportError>>
     let mut mesh_name: Option<String> = None;
     let mut k8s_namespaces = BTreeSet::new();
     for doc in docs {
-        let Value::Object(obj) = doc.value else {
+        let Value::Object(mut obj) = doc.value else {
             if !doc.value.is_null() {
                 skipped.push(format!("{}: a document that is not a mapping", doc.file));
             }
@@ -173,7 +177,7 @@ pub fn import(inputs: &[(String, String)]) -> Result<Imported, Vec<ImportError>>
         };
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string);
-        let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
         let ours = api.starts_with("compute.functionmesh.io/");
         let label = format!(
             "{}: {} {}",
@@ -187,6 +191,12 @@ pub fn import(inputs: &[(String, String)]) -> Result<Imported, Vec<ImportError>>
             (true, "Sink") => Some(Kind::Sink),
             _ => None,
         };
+        if comp_kind.is_some() || (ours && kind == "FunctionMesh") {
+            // Kubernetes reads a null field as unset; mesh has no null, so it is left out, visibly.
+            let mut nulls = Vec::new();
+            strip_nulls(&mut obj, "", &mut nulls);
+            skipped.extend(nulls.iter().map(|p| format!("{label}: {p}: null, left unset")));
+        }
         if (comp_kind.is_some() || (ours && kind == "FunctionMesh")) && name.is_none() {
             errs.push(doc.text_idx, "metadata.name", format!("a {kind} needs `metadata.name`"));
             continue;
@@ -274,6 +284,49 @@ pub fn import(inputs: &[(String, String)]) -> Result<Imported, Vec<ImportError>>
                 d.first().map(|d| d.message.clone()).unwrap_or_default()
             ),
         }]),
+    }
+}
+
+fn join_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Removes the fields whose value is `null`, recording their paths. A `null`
+/// inside a list is not a field and stays (the import reports it).
+fn strip_nulls(m: &mut Map<String, Value>, path: &str, found: &mut Vec<String>) {
+    m.retain(|k, v| {
+        if v.is_null() {
+            found.push(join_path(path, k));
+        }
+        !v.is_null()
+    });
+    for (k, v) in m.iter_mut() {
+        strip_nulls_in(v, &join_path(path, k), found);
+    }
+}
+
+fn strip_nulls_in(v: &mut Value, path: &str, found: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => strip_nulls(m, path, found),
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                strip_nulls_in(x, &format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The path of the first value mesh cannot write (see `value`).
+fn unwritable(v: &Value, path: &str) -> Option<String> {
+    match v {
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| unwritable(x, &format!("{path}[{i}]"))),
+        Value::Object(m) => m.iter().find_map(|(k, x)| unwritable(x, &join_path(path, k))),
+        _ => value(v).is_none().then(|| path.to_string()),
     }
 }
 
@@ -390,6 +443,11 @@ fn key(k: &str) -> String {
 
 /// A JSON value in mesh syntax; `None` for `null`, which mesh cannot write.
 fn value(v: &Value) -> Option<String> {
+    value_with(v, &key)
+}
+
+/// A JSON value in mesh syntax, with keys written by `key`.
+fn value_with(v: &Value, key: &dyn Fn(&str) -> String) -> Option<String> {
     Some(match v {
         Value::Null => return None,
         Value::Bool(b) => b.to_string(),
@@ -403,14 +461,19 @@ fn value(v: &Value) -> Option<String> {
                 }
                 s
             } else {
-                n.to_string()
+                // mesh integers are 64-bit signed.
+                n.as_i64()?.to_string()
             }
         }
         Value::String(s) => crate::fmt::quote(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(value).collect::<Option<Vec<_>>>()?.join(", ")),
+        Value::Array(a) => {
+            format!("[{}]", a.iter().map(|x| value_with(x, key)).collect::<Option<Vec<_>>>()?.join(", "))
+        }
         Value::Object(m) => {
-            let items =
-                m.iter().map(|(k, v)| Some(format!("{} = {}", key(k), value(v)?))).collect::<Option<Vec<_>>>()?;
+            let items = m
+                .iter()
+                .map(|(k, v)| Some(format!("{} = {}", key(k), value_with(v, key)?)))
+                .collect::<Option<Vec<_>>>()?;
             format!("{{ {} }}", items.join(", "))
         }
     })
@@ -549,6 +612,11 @@ impl<'e, 'a> Builder<'e, 'a> {
             for k in ["logTopic", "deadLetterTopic"] {
                 if let Some(t) = c.spec.get(k).and_then(Value::as_str) {
                     topics.entry(qualify_topic(t)).or_default();
+                }
+            }
+            if c.kind == Kind::Function {
+                if let Some(t) = settings::window_late_topic(&c.spec, &window_class(c)) {
+                    topics.entry(qualify_topic(&t)).or_default();
                 }
             }
         }
@@ -789,6 +857,7 @@ impl<'e, 'a> Builder<'e, 'a> {
             }
         }
         let class = take_str(&mut spec, "className");
+        let eo = spec.get("processingGuarantee").and_then(Value::as_str) == Some("effectively_once");
 
         // Cluster.
         if let Some(pulsar) = spec.get_mut("pulsar").and_then(Value::as_object_mut) {
@@ -814,10 +883,13 @@ impl<'e, 'a> Builder<'e, 'a> {
         }
 
         // Replicas: mesh writes `replicas = N` as minReplicas 1, a range as
-        // minReplicas = replicas; anything else stays in passthrough.
-        let replicas = spec.get("replicas").and_then(Value::as_i64).unwrap_or(1);
-        let min = spec.get("minReplicas").and_then(Value::as_i64).unwrap_or(1);
+        // minReplicas = replicas; anything else stays in passthrough. Without
+        // `replicas`, the operator starts `minReplicas` of them.
+        let min_given = spec.get("minReplicas").and_then(Value::as_i64);
+        let replicas = spec.get("replicas").and_then(Value::as_i64).or(min_given).unwrap_or(1);
+        let min = min_given.unwrap_or(1);
         let max = spec.get("maxReplicas").and_then(Value::as_i64);
+        let mut range = false;
         if replicas >= 1 {
             spec.remove("replicas");
             match max {
@@ -825,6 +897,7 @@ impl<'e, 'a> Builder<'e, 'a> {
                     settings.push(format!("replicas = {replicas}..{m}"));
                     spec.remove("maxReplicas");
                     spec.remove("minReplicas");
+                    range = true;
                 }
                 _ => {
                     settings.push(format!("replicas = {replicas}"));
@@ -847,16 +920,20 @@ impl<'e, 'a> Builder<'e, 'a> {
 
         // Code.
         let mut image_key = "connector_image";
+        let runtime_key = ["java", "python", "golang", "genericRuntime"].into_iter().find(|k| spec.contains_key(*k));
         let head_runtime = if let Some(java) = spec.get_mut("java").and_then(Value::as_object_mut) {
             if c.kind == Kind::Function {
                 image_key = "java_image";
             }
             code(java, "jar", "jarLocation", "jar", &mut settings);
-            // mesh has `extra_dependencies_dir` for functions only; connectors keep it in passthrough.
-            if c.kind == Kind::Function {
-                if let Some(d) = take_str(java, "extraDependenciesDir") {
-                    settings.push(format!("extra_dependencies_dir = {}", crate::fmt::quote(&d)));
-                }
+            if let Some(d) = take_str(java, "extraDependenciesDir") {
+                settings.push(format!("extra_dependencies_dir = {}", crate::fmt::quote(&d)));
+            }
+            // mesh writes `javaOpts` for Java functions, and leaves an empty list out.
+            let opts = java.get("javaOpts").and_then(Value::as_array).filter(|a| !a.is_empty());
+            if let Some(opts) = opts.filter(|a| c.kind == Kind::Function && a.iter().all(Value::is_string)) {
+                settings.push(format!("java_opts = {}", value(&Value::Array(opts.clone())).unwrap_or_default()));
+                java.remove("javaOpts");
             }
             format!("java({})", crate::fmt::quote(class.as_deref().unwrap_or("")))
         } else if let Some(py) = spec.get_mut("python").and_then(Value::as_object_mut) {
@@ -877,6 +954,14 @@ impl<'e, 'a> Builder<'e, 'a> {
         } else {
             String::new()
         };
+        let go = runtime_key == Some("golang");
+        if let (true, Some(cl)) = (go, &class) {
+            // A Go function has no class in mesh; a className given anyway is kept as written.
+            spec.insert("className".into(), Value::String(cl.clone()));
+        }
+        if let Some(rt) = runtime_key.filter(|k| *k != "genericRuntime") {
+            settings.extend(settings::log(&mut spec, rt));
+        }
         prune(&mut spec, &["java", "python", "golang", "genericRuntime"]);
 
         // Wiring: topics through the pipeline, classes kept where the topic's schema has another.
@@ -898,6 +983,16 @@ impl<'e, 'a> Builder<'e, 'a> {
                 output.remove("typeClassName");
             }
         }
+        if c.kind != Kind::Source {
+            let inputs: Vec<(String, bool)> =
+                ins.iter().map(|t| (t.clone(), false)).chain(pattern.iter().map(|p| (p.clone(), true))).collect();
+            settings.extend(settings::consumer(&mut spec, &inputs));
+        }
+        let writes = c.kind != Kind::Sink && out_t.is_some();
+        if writes {
+            settings.extend(settings::producer(&mut spec));
+        }
+        settings.extend(settings::serde(&mut spec, &ins, writes));
         prune(&mut spec, &["input", "output"]);
 
         if let Some(b) = spec.get("autoAck").and_then(Value::as_bool) {
@@ -913,8 +1008,10 @@ impl<'e, 'a> Builder<'e, 'a> {
             }
         }
         if c.kind != Kind::Source {
-            let retries = spec.get("maxMessageRetry").and_then(Value::as_i64);
-            if let Some(n) = retries.filter(|n| *n >= 0) {
+            // mesh refuses retries and a timeout with effectively_once (E0405); they stay as written.
+            let retries = spec.get("maxMessageRetry").and_then(Value::as_i64).filter(|n| (0..=I32).contains(n));
+            let retries = retries.filter(|n| !eo || *n == 0);
+            if let Some(n) = retries {
                 settings.push(format!("max_retries = {n}"));
                 spec.remove("maxMessageRetry");
             }
@@ -924,22 +1021,69 @@ impl<'e, 'a> Builder<'e, 'a> {
                     settings.push(format!("dead_letter = {}", topics[&qualify_topic(&t)].ident));
                 }
             }
-            if let Some(ms) = spec.get("timeout").and_then(Value::as_i64).filter(|n| *n > 0) {
-                settings.push(format!("timeout = {ms}ms"));
+            if let Some(ms) = spec.get("timeout").and_then(Value::as_i64).filter(|n| *n > 0 && *n <= I32 && !eo) {
+                settings.push(format!("timeout = {}", settings::duration(ms)));
                 spec.remove("timeout");
             }
             if let Some(s) = take_str(&mut spec, "subscriptionName") {
                 settings.push(format!("subscription = {}", crate::fmt::quote(&s)));
             }
-        }
-        if let Some(t) = take_str(&mut spec, "logTopic") {
-            settings.push(format!("log_topic = {}", topics[&qualify_topic(&t)].ident));
-            if let Some(a) = spec.get("logTopicAgent").and_then(Value::as_str) {
-                if a == "runtime" || a == "sidecar" {
-                    settings.push(format!("log_agent = {a}"));
-                    spec.remove("logTopicAgent");
+            if let Some(p) = spec.get("subscriptionPosition").and_then(Value::as_str) {
+                if p == "earliest" || p == "latest" {
+                    settings.push(format!("position = {p}"));
+                    spec.remove("subscriptionPosition");
                 }
             }
+            // mesh writes these flags only when true; `false` stays as written.
+            let ordering = ["retainOrdering", "retainKeyOrdering"].map(|k| spec.get(k) == Some(&Value::Bool(true)));
+            let mut flags = vec![("cleanupSubscription", "cleanup_subscription")];
+            // The two orderings exclude each other (E0407); key ordering excludes effectively_once (E0405).
+            if !(ordering[0] && ordering[1]) {
+                flags.push(("retainOrdering", "retain_ordering"));
+                if !(eo && c.kind == Kind::Function) {
+                    flags.push(("retainKeyOrdering", "retain_key_ordering"));
+                }
+            }
+            if c.kind == Kind::Function {
+                flags.push(("skipToLatest", "skip_to_latest"));
+            }
+            for (k, mk) in flags {
+                if spec.get(k) == Some(&Value::Bool(true)) {
+                    settings.push(format!("{mk} = true"));
+                    spec.remove(k);
+                }
+            }
+        }
+        if spec.get("showPreciseParallelism") == Some(&Value::Bool(true)) {
+            settings.push("precise_parallelism = true".into());
+            spec.remove("showPreciseParallelism");
+        }
+        if c.kind == Kind::Function {
+            if let Some(n) =
+                spec.get("maxPendingAsyncRequests").and_then(Value::as_i64).filter(|n| (0..=I32).contains(n))
+            {
+                settings.push(format!("max_pending_async_requests = {n}"));
+                spec.remove("maxPendingAsyncRequests");
+            }
+        }
+        if c.kind == Kind::Sink {
+            let delay = spec.get("negativeAckRedeliveryDelayMs").and_then(Value::as_i64);
+            if let Some(ms) = delay.filter(|n| (0..=I32).contains(n)) {
+                settings.push(format!("negative_ack_redelivery_delay = {}", settings::duration(ms)));
+                spec.remove("negativeAckRedeliveryDelayMs");
+            }
+        }
+        if let Some(f) = take_str(&mut spec, "runtimeFlags") {
+            settings.push(format!("runtime_flags = {}", crate::fmt::quote(&f)));
+        }
+        let agent = spec.get("logTopicAgent").and_then(Value::as_str).filter(|a| *a == "runtime" || *a == "sidecar");
+        let agent = agent.map(str::to_string);
+        if let Some(t) = take_str(&mut spec, "logTopic") {
+            settings.push(format!("log_topic = {}", topics[&qualify_topic(&t)].ident));
+        }
+        if let Some(a) = agent {
+            settings.push(format!("log_agent = {a}"));
+            spec.remove("logTopicAgent");
         }
         let config_key = match c.kind {
             Kind::Function => "funcConfig",
@@ -954,7 +1098,7 @@ impl<'e, 'a> Builder<'e, 'a> {
             let items: Option<Vec<String>> = secrets
                 .iter()
                 .map(|(k, v)| {
-                    let path = v.get("path")?.as_str()?;
+                    let path = v.get("path")?.as_str().filter(|p| crate::names::is_dns_subdomain(p))?;
                     let key_ = v.get("key")?.as_str()?;
                     (v.as_object()?.len() == 2).then(|| {
                         format!("{} = secret({}, {})", key(k), crate::fmt::quote(path), crate::fmt::quote(key_))
@@ -971,16 +1115,40 @@ impl<'e, 'a> Builder<'e, 'a> {
             Kind::Sink => {}
             Kind::Function => {}
         }
+        if c.kind == Kind::Function {
+            let class = window_class(c);
+            settings.extend(settings::window(&mut spec, &class, &|t| {
+                topics.get(&qualify_topic(t)).map(|i| i.ident.clone())
+            }));
+        }
+        settings.extend(settings::state(&mut spec, go));
+        if c.kind == Kind::Source {
+            settings.extend(settings::batch(&mut spec));
+        }
+        settings.extend(settings::pod(&mut spec, range));
 
-        // Everything else, verbatim.
-        if !spec.is_empty() {
-            match value(&Value::Object(spec.clone())) {
+        // Everything else, verbatim, if the CRD has it: `passthrough` is checked against the same table.
+        let kind = match c.kind {
+            Kind::Function => crate::ir::ComponentKind::Function,
+            Kind::Source => crate::ir::ComponentKind::Source,
+            Kind::Sink => crate::ir::ComponentKind::Sink,
+        };
+        let findings = crate::check::passthrough::findings(kind, &spec);
+        for f in &findings {
+            self.errs.push(c.text_idx, &format!("{}.{}", c.base, f.path.join(".")), residual_message(kind, f));
+        }
+        if !spec.is_empty() && findings.is_empty() {
+            let spec = Value::Object(spec);
+            match value(&spec) {
                 Some(v) => settings.push(format!("passthrough = {v}")),
-                None => self.errs.push(
-                    c.text_idx,
-                    &c.base,
-                    "a field holds `null` or a number mesh cannot write; remove it or give it a value",
-                ),
+                None => {
+                    let at = unwritable(&spec, &c.base).unwrap_or_else(|| c.base.clone());
+                    self.errs.push(
+                        c.text_idx,
+                        &at,
+                        "mesh cannot write this value (a `null` in a list, or a number outside 64-bit integers and plain decimals); remove it or give it a value",
+                    )
+                }
             }
         }
 
@@ -1005,6 +1173,37 @@ struct CompOut {
     /// Settings `defaults` may hold when every component agrees.
     shared: BTreeMap<&'static str, String>,
     image_key: &'static str,
+}
+
+const I32: i64 = i32::MAX as i64;
+
+/// The class mesh writes into `windowConfig.actualWindowFunctionClassName`:
+/// the function's class, which a Go function does not have.
+fn window_class(c: &Comp) -> String {
+    let go = ["java", "python"].iter().all(|k| !c.spec.contains_key(*k)) && c.spec.contains_key("golang");
+    let class = c.spec.get("className").and_then(Value::as_str).filter(|_| !go);
+    class.unwrap_or_default().to_string()
+}
+
+/// Why a field left for `passthrough` cannot go there.
+fn residual_message(kind: crate::ir::ComponentKind, f: &crate::check::passthrough::Finding) -> String {
+    use crate::check::passthrough::{kind_name, Problem, J};
+    match &f.problem {
+        Problem::Unknown { suggestion, owners } => {
+            let mut m = format!(
+                "not a field of the {} spec: mesh has no syntax for it, and `passthrough` takes only the CRD's fields",
+                kind_name(kind)
+            );
+            if let Some(s) = suggestion {
+                let _ = write!(m, " (did you mean `{s}`?)");
+            } else if !owners.is_empty() {
+                let _ = write!(m, " (only the {} spec has it)", owners.join(" and "));
+            }
+            m
+        }
+        Problem::Type { expected: J::Object } => "expected a mapping".to_string(),
+        Problem::Type { expected } => format!("expected {}", expected.describe()),
+    }
 }
 
 /// Inputs, topic pattern and output topic of a component, qualified.

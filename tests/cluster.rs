@@ -510,6 +510,10 @@ fn controller_manifests_and_run_from_a_bundle() {
     let docs = parse_yaml(&text(&out).0);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
     assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment"]);
+    let validator = support::k8s_schema::K8sValidator::new();
+    for doc in &docs {
+        assert_eq!(validator.validate(doc), Vec::<String>::new(), "{doc}");
+    }
     let rules = docs[1]["rules"].as_array().unwrap();
     let granted: Vec<String> = rules
         .iter()

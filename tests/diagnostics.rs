@@ -164,6 +164,75 @@ fn golden(name: &str, rendered: &str) -> Result<(), String> {
     }
 }
 
+/// `passthrough` is checked against the CRD of the component's kind: each
+/// case is a golden file, a code, a part of the message, the text under the
+/// primary label, and a note or help the diagnostic must carry.
+#[test]
+fn passthrough_fields_are_checked_against_the_crd() {
+    let function = |body: &str| {
+        format!("{BASE}function g(string) = java(\"G\") {{ jar = \"g.jar\", passthrough {{ {body} }} }}\npipeline y {{ input -> g }}\n")
+    };
+    let cases = [
+        ("E0201-passthrough", function("imagePullPolicyy = \"Always\""), "E0201", "`passthrough` field `imagePullPolicyy` is not in the Function spec", "imagePullPolicyy", "did you mean `imagePullPolicy`?"),
+        ("E0201-passthrough-nested", function("pod { nodeSelecter { pool = \"a\" } }"), "E0201", "`passthrough` field `pod.nodeSelecter` is not in the Function spec", "nodeSelecter", "did you mean `nodeSelector`?"),
+        (
+            "E0201-passthrough-kind",
+            format!("{BASE}sink t = connector(\"com.T\") {{ jar = \"t.nar\", passthrough {{ windowConfig {{ windowLengthCount = 2 }} }} }}\npipeline y {{ output -> t }}\n"),
+            "E0201",
+            "`passthrough` field `windowConfig` is not in the Sink spec",
+            "windowConfig",
+            "only the Function spec has `windowConfig`",
+        ),
+        ("E0202-passthrough", function("replicas = \"2\""), "E0202", "`passthrough` field `replicas` must be an integer, found a string", "\"2\"", ""),
+        ("E0202-passthrough-nested", function("java { javaOpts = \"-Xss512k\" }"), "E0202", "`passthrough` field `java.javaOpts` must be a list, found a string", "\"-Xss512k\"", ""),
+        ("E0202-passthrough-map", function("secretsMap { token = \"t\" }"), "E0202", "`passthrough` field `secretsMap.token` must be a block, found a string", "\"t\"", ""),
+        (
+            "E0202-passthrough-let",
+            format!("{BASE}let extra = {{ timeout = 5s }}\nfunction g(string) = java(\"G\") {{ jar = \"g.jar\", passthrough = extra }}\npipeline y {{ input -> g }}\n"),
+            "E0202",
+            "`passthrough` field `timeout` must be an integer, found a duration",
+            "5s",
+            "",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, program, code, message, span, extra) in &cases {
+        let loaded = load_text("p.mesh", program);
+        let out = compile(&loaded, &Options::default());
+        let Some(d) = out.diags.iter().find(|d| d.code == *code && d.message.contains(message)) else {
+            failures.push(format!(
+                "{name}: no {code} with {message:?}; got:\n{}",
+                mesh::diag::render_human(&loaded.sources, &out.diags, false)
+            ));
+            continue;
+        };
+        let text = loaded.sources.text(d.primary.span);
+        if text != *span {
+            failures.push(format!("{name}: primary label covers {text:?}, expected {span:?}"));
+        }
+        let said = d.notes.iter().chain(d.help.iter()).any(|n| n.contains(extra));
+        if !extra.is_empty() && !said {
+            failures.push(format!("{name}: no note or help with {extra:?}: {d:?}"));
+        }
+        // Nothing else is reported: the checks do not pile up on one field.
+        if out.diags.iter().filter(|d| d.is_error()).count() != 1 {
+            failures.push(format!(
+                "{name}: more than one error:\n{}",
+                mesh::diag::render_human(&loaded.sources, &out.diags, false)
+            ));
+        }
+        let rendered = mesh::diag::render_human(&loaded.sources, std::slice::from_ref(d), false);
+        if let Err(e) = golden(&format!("{name}.txt"), &rendered) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // Fields the CRD has pass.
+    let ok = function("imagePullPolicy = \"Always\", \"downloaderImage\" = \"d:1\", pod { vpa { } }, volumeClaimTemplates = [], resources { claims = [] }");
+    let out = compile(&load_text("ok.mesh", &ok), &Options::default());
+    assert!(!out.diags.iter().any(|d| d.is_error()), "{:?}", out.diags);
+}
+
 #[test]
 fn unknown_profile() {
     let loaded = load_text("p.mesh", &format!("{BASE}profile staging {{ tenant = \"s\" }}\n"));

@@ -496,7 +496,10 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
     }
     if let Some(item) = f.take("passthrough") {
         match c.reader().json(&item.value) {
-            Some(serde_json::Value::Object(m)) => comp.passthrough = Some(m),
+            Some(serde_json::Value::Object(m)) => {
+                ok &= super::passthrough::check(c, decl.kind, &item.value, &m);
+                comp.passthrough = Some(m);
+            }
             Some(_) => {
                 c.diags.push(Diagnostic::new(
                     "E0202",

@@ -3,7 +3,8 @@
 
 mod components;
 mod defaults;
-mod pod;
+pub(crate) mod passthrough;
+pub(crate) mod pod;
 mod rules;
 mod schemas;
 pub mod values;

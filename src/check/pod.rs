@@ -196,6 +196,23 @@ fn vpa(c: &mut Checker<'_>, v: &Value) -> Option<Json> {
     ok.then_some(vpa)
 }
 
+/// Whether `pod { vpa = ... }` writes this `pod.vpa` back unchanged and
+/// passes `vpa`'s own checks (for `mesh import`).
+pub(crate) fn vpa_exact(v: &Json) -> bool {
+    let Some(back) = serde_json::from_value::<Vpa>(v.clone()).ok().and_then(|t| serde_json::to_value(t).ok()) else {
+        return false;
+    };
+    let policies = back.pointer("/resourcePolicy/containerPolicies").and_then(Json::as_array);
+    let named = policies.into_iter().flatten().all(|p| p.get("containerName").and_then(Json::as_str) != Some(""));
+    let bounds = policies.into_iter().flatten().flat_map(|p| ["minAllowed", "maxAllowed"].map(|k| p.get(k))).flatten();
+    let quantities = bounds
+        .filter_map(Json::as_object)
+        .flat_map(|m| m.values())
+        .filter_map(Json::as_str)
+        .all(|q| crate::quantity::parse(q).is_some());
+    back == *v && named && quantities
+}
+
 /// `pod.vpa`: the VPA v1 policy types (VPA API v0.11, the version the operator builds with), declared
 /// here because k8s-openapi has no VPA types. Checked like the Kubernetes-typed settings.
 #[derive(serde::Deserialize, Serialize)]

@@ -10,10 +10,11 @@
 //! ranges are enforced, `apiVersion`, `kind` and `metadata.name` are required, and quantities must parse.
 #![allow(dead_code)] // Each integration test binary uses a different part of the support code.
 
-use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v1::CrossVersionObjectReference;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::schemars::generate::{SchemaGenerator, SchemaSettings};
@@ -29,7 +30,7 @@ const QUANTITY_DEF: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
 pub const VPA_API_VERSION: &str = "autoscaling.k8s.io/v1";
 pub const VPA_KIND: &str = "VerticalPodAutoscaler";
 
-/// One compiled validator per `(apiVersion, kind)` the workloads target emits.
+/// One compiled validator per `(apiVersion, kind)` the workloads target and the controller manifests emit.
 pub struct K8sValidator {
     validators: Vec<(String, String, jsonschema::Validator)>,
 }
@@ -48,6 +49,11 @@ impl K8sValidator {
             of::<HorizontalPodAutoscaler>(),
             of::<ConfigMap>(),
             (VPA_API_VERSION, VPA_KIND, vpa_schema()),
+            // What `mesh controller manifests` prints.
+            of::<Deployment>(),
+            of::<ServiceAccount>(),
+            of::<Role>(),
+            of::<RoleBinding>(),
         ];
         let validators = schemas
             .into_iter()
