@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ const KNOWN_INVALID: &[(&str, &[&str])] = &[(
 const EXPECTED_VALID_DOCUMENTS: usize = 44;
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/function-mesh")
+    support::corpus::dir()
 }
 
 /// The Function Mesh objects of a multi-document YAML stream (ConfigMaps, Secrets etc. are dropped).

@@ -3,11 +3,11 @@
 //! normalisation (operator defaults applied, quantities parsed, topic names
 //! qualified, mesh's own labels and ConfigMaps ignored).
 
+mod support;
+
 use mesh::import::{import, qualify_topic, ImportError};
 use serde_json::{json, Map, Value};
 use std::path::Path;
-
-const CORPUS: &str = "/work/shared/corpus/function-mesh";
 
 /// Files the importer refuses, each with the reason (see docs/import.md).
 const REJECTED: &[(&str, &str)] = &[];
@@ -269,17 +269,7 @@ fn round_trip(file: &str, text: &str) -> Result<usize, String> {
 
 #[test]
 fn corpus_round_trips() {
-    let dir = Path::new(CORPUS);
-    if !dir.is_dir() {
-        println!("note: {CORPUS} is absent; corpus round trip skipped");
-        return;
-    }
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    let Some(files) = support::corpus::files("corpus round trip") else { return };
     let (mut passed, mut failures) = (0, Vec::new());
     for p in &files {
         let name = p.file_name().unwrap().to_string_lossy().to_string();
@@ -412,7 +402,7 @@ fn function_mesh_member_errors_name_their_path() {
 /// Truncated and corrupted corpus files give errors or programs, never a panic.
 #[test]
 fn mangled_corpus_never_panics() {
-    let Ok(dir) = std::fs::read_dir(CORPUS) else { return };
+    let Ok(dir) = std::fs::read_dir(support::corpus::dir()) else { return };
     for e in dir.flatten() {
         let Ok(text) = std::fs::read_to_string(e.path()) else { continue };
         let step = (text.len() / 7).max(1);

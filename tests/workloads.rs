@@ -918,7 +918,6 @@ fn every_emitted_object_validates() {
 
 // ---- The corpus walk ----
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/function-mesh");
 /// Manifests in the corpus snapshot (its README lists them); a walk that sees fewer skipped some.
 const CORPUS_FILES: usize = 49;
 
@@ -1095,17 +1094,7 @@ fn check_component(e: &Expected, objs: &[Value]) -> Vec<String> {
 /// against the reference and every object against its schema.
 #[test]
 fn corpus_compiles_to_valid_workloads() {
-    let dir = Path::new(CORPUS);
-    if !dir.is_dir() {
-        println!("note: {CORPUS} is absent; corpus walk skipped");
-        return;
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("corpus")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
+    let Some(files) = support::corpus::files("corpus walk") else { return };
     let (mut walked, mut components, mut validated) = (0, 0, 0);
     let mut failures = Vec::new();
     for path in &files {
@@ -1175,4 +1164,21 @@ fn corpus_compiles_to_valid_workloads() {
     assert_eq!(walked, files.len());
     assert_eq!(files.len(), CORPUS_FILES, "the corpus snapshot changed");
     assert!(components > 0);
+}
+
+/// Reference 4.7: a source or sink runs on the Java runner only with a `jar` and a package location.
+#[test]
+fn connector_runner_image_needs_a_jar_and_a_package_location() {
+    let sink = |settings: &str| {
+        let text = format!(
+            "{CLUSTER}topic t : string external\nsink k = connector(\"com.K\") {{ {settings} }}\npipeline x {{ t -> k }}\n"
+        );
+        let objs = objects(&text);
+        container(find(&objs, "StatefulSet", "k-sink"), "pulsar-sink")["image"].as_str().unwrap_or_default().to_string()
+    };
+    let runner = "streamnative/pulsar-functions-java-runner:2.10.0.0-rc10";
+    let all = "streamnative/pulsar-all:2.10.0.0-rc10";
+    assert_eq!(sink(r#"jar = "k.nar", location = "sink://public/default/k@1""#), runner);
+    assert_eq!(sink(r#"jar = "", location = "sink://public/default/k@1""#), all);
+    assert_eq!(sink(r#"jar = "k.nar""#), all);
 }

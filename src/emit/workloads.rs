@@ -578,8 +578,8 @@ fn image(cx: &Ctx) -> String {
         return i.to_string();
     }
     match (&cx.comp.runtime, cx.comp.kind) {
-        (ir::Runtime::Java { location: Some(l), .. }, ComponentKind::Source | ComponentKind::Sink)
-            if ["function://", "sink://", "source://"].iter().any(|s| l.starts_with(s)) =>
+        (ir::Runtime::Java { jar, location: Some(l), .. }, ComponentKind::Source | ComponentKind::Sink)
+            if !jar.is_empty() && ["function://", "sink://", "source://"].iter().any(|s| l.starts_with(s)) =>
         {
             JAVA_RUNNER
         }
