@@ -15,7 +15,7 @@ mod cluster_cmd;
 #[derive(Parser)]
 #[command(name = "mesh", version, about = "Compile typed Pulsar pipelines to Function Mesh bundles", long_about = None)]
 #[command(
-    after_help = "Examples:\n  mesh compile shop.mesh            print the bundle as YAML\n  mesh check pipelines/             check every .mesh file, as CI does\n  mesh explain E0201                explain a diagnostic code"
+    after_help = "Examples:\n  mesh compile shop.mesh            print the bundle as YAML\n  mesh check pipelines/             check every .mesh file, as CI does\n  mesh diff shop.mesh               what applying would change in the cluster\n  mesh apply shop.mesh --wait       apply to the cluster and wait until ready\n  mesh explain E0201                explain a diagnostic code\n\nExit codes: 0 success, 1 the program has errors, 2 usage or I/O error, 3 cluster error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -182,7 +182,10 @@ enum Command {
         no_prune: bool,
     },
     /// Run the sync controller in a cluster, or print the manifests that do
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller run --bundle /etc/mesh/bundle.yaml --mesh-name shop"
+    )]
     Controller(ControllerCommand),
     /// Explain a diagnostic code
     #[command(after_help = "Example:\n  mesh explain E0201")]

@@ -362,7 +362,23 @@ fn check_dir_finds_mesh_files_recursively() {
 
 #[test]
 fn help_shows_examples() {
-    for args in [&["--help"][..], &["compile", "--help"], &["check", "--help"], &["explain", "--help"]] {
+    let every: [&[&str]; 14] = [
+        &["--help"],
+        &["compile", "--help"],
+        &["check", "--help"],
+        &["import", "--help"],
+        &["fmt", "--help"],
+        &["graph", "--help"],
+        &["completions", "--help"],
+        &["explain", "--help"],
+        &["apply", "--help"],
+        &["diff", "--help"],
+        &["controller", "--help"],
+        &["controller", "manifests", "--help"],
+        &["controller", "run", "--help"],
+        &["help", "apply"],
+    ];
+    for args in every {
         let run = mesh(args);
         expect_code(&run, 0, &format!("mesh {args:?}"));
         assert!(
