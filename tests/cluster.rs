@@ -336,6 +336,17 @@ fn cluster_problems_exit_3_with_the_reason() {
     assert_exit(&apply(&server, &p, &["-n", "missing", "--create-namespace"]), 0);
     assert!(server.get(&format!("{FM}/missing/functions/f")).is_some());
 
+    // Refused credentials.
+    server.inject(
+        "GET",
+        "/api/v1/namespaces/default",
+        Fault::Status(401, "Unauthorized".into(), "Unauthorized".into()),
+        1,
+    );
+    let out = apply(&server, &p, &[]);
+    assert_exit(&out, 3);
+    assert!(text(&out).1.contains("the cluster refused the credentials (401 Unauthorized)"), "{}", text(&out).1);
+
     // The `other` context's namespace is `team`.
     let out = apply(&server, &p, &["--context", "other"]);
     assert_exit(&out, 3);
