@@ -281,11 +281,28 @@ fn digest(obj: &Value) -> String {
 /// server adds defaults and status, never removes what was applied.
 pub fn contained(want: &Value, have: &Value) -> bool {
     match (want, have) {
-        (Value::Object(w), Value::Object(h)) => w.iter().all(|(k, v)| h.get(k).is_some_and(|hv| contained(v, hv))),
+        (Value::Object(w), Value::Object(h)) => w
+            .iter()
+            .all(|(k, v)| h.get(k).is_some_and(|hv| contained(v, hv) || (is_quantity_key(k) && same_quantity(v, hv)))),
         (Value::Array(w), Value::Array(h)) => w.len() == h.len() && w.iter().zip(h).all(|(a, b)| contained(a, b)),
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         (a, b) => a == b,
     }
+}
+
+/// Resource names whose values the API server stores in canonical form
+/// (`1000m` comes back as `1`).
+fn is_quantity_key(key: &str) -> bool {
+    matches!(key, "cpu" | "memory" | "storage" | "ephemeral-storage")
+}
+
+fn same_quantity(a: &Value, b: &Value) -> bool {
+    let q = |v: &Value| match v {
+        Value::String(s) => crate::quantity::parse(s),
+        Value::Number(n) => n.as_f64(),
+        _ => None,
+    };
+    matches!((q(a), q(b)), (Some(x), Some(y)) if (x - y).abs() <= f64::EPSILON * x.abs().max(1.0))
 }
 
 /// Unchanged: the live object carries the digest of what mesh would send and
@@ -409,6 +426,11 @@ mod tests {
         assert!(!contained(&want, &json!({"spec": {"a": 2, "b": [{"x": "y"}]}})));
         assert!(!contained(&want, &json!({"spec": {"a": 1, "b": []}})));
         assert!(!contained(&want, &json!({"spec": {"b": [{"x": "y"}]}})));
+        // Quantities the server canonicalised are the same quantity.
+        let resources = json!({"limits": {"cpu": "1000m", "memory": "1Gi"}});
+        assert!(contained(&resources, &json!({"limits": {"cpu": "1", "memory": "1073741824"}})));
+        assert!(!contained(&resources, &json!({"limits": {"cpu": "2", "memory": "1Gi"}})));
+        assert!(!contained(&json!({"name": "1000m"}), &json!({"name": "1"})));
     }
 
     #[test]
