@@ -266,12 +266,31 @@ fn watch_source(
     })
 }
 
-pub fn manifests(compiled: &Compiled, namespace: Option<&str>, image: &str) -> String {
-    let namespace = namespace.or(compiled.program.kube_namespace.as_deref()).unwrap_or("default");
-    let bundle = mesh::render::render(&compiled.objects, mesh::render::Format::Yaml);
-    let topology = Topology::from_program(&compiled.program);
-    let objects =
-        controller::manifests(&compiled.program.mesh_name, namespace, image, &bundle, &topology, &compiled.values());
+pub fn manifests(compiled: Option<&Compiled>, namespace: Option<&str>, image: &str) -> String {
+    let program_namespace = compiled.and_then(|c| c.program.kube_namespace.as_deref());
+    let namespace = namespace.or(program_namespace).unwrap_or("default");
+    let objects = match compiled {
+        Some(c) => {
+            let bundle_yaml = mesh::render::render(&c.objects, mesh::render::Format::Yaml);
+            let topology = Topology::from_program(&c.program);
+            let values = c.values();
+            let spec = controller::BundleSpec {
+                mesh_name: &c.program.mesh_name,
+                bundle_yaml: &bundle_yaml,
+                topology: &topology,
+                objects: &values,
+            };
+            controller::manifests(namespace, image, Some(&spec))
+        }
+        None => {
+            eprintln!(
+                "note: no pipeline given; the controller reads its bundle from the ConfigMap `{}` (key bundle.yaml), \
+                 which you create from `mesh compile` output",
+                controller::DEFAULT_BUNDLE_CONFIG_MAP
+            );
+            controller::manifests(namespace, image, None)
+        }
+    };
     let objects: Vec<Object> = objects.into_iter().map(Object::new).collect();
     mesh::render::render(&objects, mesh::render::Format::Yaml)
 }
@@ -279,7 +298,7 @@ pub fn manifests(compiled: &Compiled, namespace: Option<&str>, image: &str) -> S
 pub fn controller(
     bundle: PathBuf,
     topology: Option<PathBuf>,
-    mesh_name: String,
+    mesh_name: Option<String>,
     access: &Access,
     opts: controller::Options,
 ) -> ExitCode {
@@ -294,7 +313,7 @@ pub fn controller(
 }
 
 /// The bundle file (and topology), re-read when the mounted ConfigMap changes.
-fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: String) -> controller::Source {
+fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: Option<String>) -> controller::Source {
     let mut last: Option<(String, String)> = None;
     Box::new(move || {
         let text = std::fs::read_to_string(&bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
@@ -311,7 +330,11 @@ fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: String) 
         } else {
             serde_json::from_str(&order).map_err(|e| format!("topology: {e}"))?
         };
+        let mesh_name = match &mesh_name {
+            Some(n) => n.clone(),
+            None => controller::mesh_name_of(&objects).map_err(|e| format!("{}: {e}", bundle.display()))?,
+        };
         last = Some((text, order));
-        Ok(Some(Desired { mesh_name: mesh_name.clone(), objects, topology }))
+        Ok(Some(Desired { mesh_name, objects, topology }))
     })
 }

@@ -237,11 +237,11 @@ impl ClusterArgs {
 enum ControllerCommand {
     /// Print the ServiceAccount, Role, RoleBinding, bundle ConfigMap and Deployment that run the controller
     #[command(
-        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller manifests shop.mesh -n pipelines --target workloads"
+        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller manifests shop.mesh -n pipelines --target workloads\n  mesh controller manifests -n pipelines       set up once; CI then updates the bundle:\n  mesh compile shop.mesh > bundle.yaml && kubectl -n pipelines create configmap mesh-controller-bundle \\\n      --from-file=bundle.yaml --dry-run=client -o yaml | kubectl apply -f -"
     )]
     Manifests {
-        /// The .mesh files of one program
-        #[arg(required = true)]
+        /// The .mesh files of one program; without them the controller is set up for any
+        /// pipeline and reads its bundle from the ConfigMap `mesh-controller-bundle`
         files: Vec<PathBuf>,
         #[command(flatten)]
         bundle: BundleArgs,
@@ -263,9 +263,9 @@ enum ControllerCommand {
         /// The apply order `mesh controller manifests` writes
         #[arg(long, value_name = "FILE")]
         topology: Option<PathBuf>,
-        /// The name of the bundle's inventory (the pipeline's name)
+        /// The name of the bundle's inventory (default: the pipeline the bundle's objects belong to)
         #[arg(long)]
-        mesh_name: String,
+        mesh_name: Option<String>,
         #[command(flatten)]
         cluster: ClusterArgs,
         /// How often the cluster is compared with the bundle
@@ -400,8 +400,13 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             Ok(cluster_cmd::diff(compiled, &cluster.access(), exit_code, !no_prune))
         }
         Command::Controller(ControllerCommand::Manifests { files, bundle, namespace, image }) => {
-            let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
-            print_stdout(cluster_cmd::manifests(&compiled, namespace.as_deref(), &image).trim_end());
+            let compiled = if files.is_empty() {
+                None
+            } else {
+                let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
+                Some(compiled)
+            };
+            print_stdout(cluster_cmd::manifests(compiled.as_ref(), namespace.as_deref(), &image).trim_end());
             Ok(ExitCode::SUCCESS)
         }
         Command::Controller(ControllerCommand::Run {

@@ -534,6 +534,7 @@ fn controller_manifests_and_run_from_a_bundle() {
     let deployment: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(docs[4].clone()).unwrap();
     let container = &deployment.spec.unwrap().template.spec.unwrap().containers[0];
     assert_eq!(container.image.as_deref(), Some("example/mesh:1"));
+    assert!(!container.args.as_ref().unwrap().contains(&"--mesh-name".to_string()));
     let bundle = docs[3]["data"]["bundle.yaml"].as_str().unwrap();
     let topology = docs[3]["data"]["topology.json"].as_str().unwrap();
 
@@ -542,7 +543,8 @@ fn controller_manifests_and_run_from_a_bundle() {
     std::fs::write(dir.path().join("bundle.yaml"), bundle).unwrap();
     std::fs::write(dir.path().join("topology.json"), topology).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
-        .args(["controller", "run", "--mesh-name", "x", "--interval", "200ms"])
+        // The pipeline's name comes from the bundle's labels, as in the Deployment.
+        .args(["controller", "run", "--interval", "200ms"])
         .arg("--bundle")
         .arg(dir.path().join("bundle.yaml"))
         .arg("--topology")
@@ -568,6 +570,24 @@ fn controller_manifests_and_run_from_a_bundle() {
         assert!(v["time"].is_string() && v["action"].is_string(), "{line}");
     }
     assert!(log.contains(r#""reason":"missing""#) && log.contains("Sink/k"), "{log}");
+}
+
+#[test]
+fn controller_manifests_without_a_pipeline_set_up_a_controller_for_any() {
+    let server = ApiServer::start();
+    let out = mesh(&server, &["controller", "manifests", "-n", "pipelines"]);
+    assert_exit(&out, 0);
+    let (stdout, stderr) = text(&out);
+    assert!(stderr.contains("mesh-controller-bundle"), "{stderr}");
+    let docs = parse_yaml(&stdout);
+    let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "Deployment"]);
+    let validator = support::k8s_schema::K8sValidator::new();
+    for doc in &docs {
+        assert_eq!(validator.validate(doc), Vec::<String>::new(), "{doc}");
+        assert_eq!(doc["metadata"]["namespace"], "pipelines");
+    }
+    assert_eq!(docs[3]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"], "mesh-controller-bundle");
 }
 
 fn parse_yaml(text: &str) -> Vec<Value> {

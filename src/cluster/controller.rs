@@ -227,30 +227,64 @@ async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
     }
 }
 
+/// The pipeline a controller is set up for: its name, compiled bundle,
+/// apply order and objects.
+pub struct BundleSpec<'a> {
+    pub mesh_name: &'a str,
+    pub bundle_yaml: &'a str,
+    pub topology: &'a Topology,
+    pub objects: &'a [Value],
+}
+
+/// Kinds mesh can write, for a controller set up before its bundle is known.
+const ALL_KINDS: [(&str, &str); 9] = [
+    ("v1", "ConfigMap"),
+    ("v1", "Service"),
+    ("apps/v1", "StatefulSet"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler"),
+    ("compute.functionmesh.io/v1alpha1", "Function"),
+    ("compute.functionmesh.io/v1alpha1", "Source"),
+    ("compute.functionmesh.io/v1alpha1", "Sink"),
+    ("compute.functionmesh.io/v1alpha1", "FunctionMesh"),
+];
+
+/// The ConfigMap a controller reads its bundle from, when set up without one.
+pub const DEFAULT_BUNDLE_CONFIG_MAP: &str = "mesh-controller-bundle";
+
 /// What `mesh controller manifests` prints to run the controller in a
 /// namespace: a ServiceAccount, a Role allowing exactly the kinds of the
-/// bundle (plus its ConfigMap inventory), its RoleBinding, the ConfigMap
-/// carrying the bundle and topology, and the Deployment.
-pub fn manifests(
-    mesh_name: &str,
-    namespace: &str,
-    image: &str,
-    bundle_yaml: &str,
-    topology: &Topology,
-    objects: &[Value],
-) -> Vec<Value> {
-    let name = format!("{mesh_name}-mesh-controller");
-    let labels = json!({
+/// bundle (plus ConfigMaps, for the inventory), its RoleBinding, the
+/// ConfigMap carrying the bundle and topology, and the Deployment. Without a
+/// bundle, the Role allows every kind mesh writes and the bundle ConfigMap
+/// ([`DEFAULT_BUNDLE_CONFIG_MAP`]) is left to the user to create.
+pub fn manifests(namespace: &str, image: &str, bundle: Option<&BundleSpec>) -> Vec<Value> {
+    let name = match bundle {
+        Some(b) => format!("{}-mesh-controller", b.mesh_name),
+        None => "mesh-controller".to_string(),
+    };
+    let mut labels = json!({
         "app.kubernetes.io/name": "mesh-controller",
         "app.kubernetes.io/instance": name,
         "app.kubernetes.io/managed-by": "mesh",
-        "app.kubernetes.io/part-of": mesh_name,
     });
+    if let Some(b) = bundle {
+        labels["app.kubernetes.io/part-of"] = json!(b.mesh_name);
+    }
+    let kinds: Vec<(String, String)> = match bundle {
+        Some(b) => b
+            .objects
+            .iter()
+            .map(|o| {
+                let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                (s("apiVersion"), s("kind"))
+            })
+            .collect(),
+        None => ALL_KINDS.iter().map(|(a, k)| (a.to_string(), k.to_string())).collect(),
+    };
     let mut by_group: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
     by_group.entry(String::new()).or_default().insert("configmaps".into());
-    for obj in objects {
-        let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-        let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+    for (api_version, kind) in &kinds {
         if let Some(r) = super::resource_of(api_version, kind) {
             by_group.entry(r.group).or_default().insert(r.plural);
         }
@@ -265,8 +299,16 @@ pub fn manifests(
             })
         })
         .collect();
-    let topology_json = serde_json::to_string_pretty(topology).unwrap_or_default();
-    vec![
+    let config_map = match bundle {
+        Some(_) => format!("{name}-bundle"),
+        None => DEFAULT_BUNDLE_CONFIG_MAP.to_string(),
+    };
+    let mut args = vec!["controller", "run", "--bundle", "/etc/mesh/bundle.yaml"];
+    if bundle.is_some() {
+        args.extend(["--topology", "/etc/mesh/topology.json"]);
+    }
+    args.extend(["-n", namespace, "--listen", "0.0.0.0:8080"]);
+    let mut out = vec![
         json!({"apiVersion": "v1", "kind": "ServiceAccount",
                "metadata": {"name": name, "namespace": namespace, "labels": labels}}),
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
@@ -275,39 +317,58 @@ pub fn manifests(
                "metadata": {"name": name, "namespace": namespace, "labels": labels},
                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]}),
-        json!({"apiVersion": "v1", "kind": "ConfigMap",
-               "metadata": {"name": format!("{name}-bundle"), "namespace": namespace, "labels": labels},
-               "data": {"bundle.yaml": bundle_yaml, "topology.json": topology_json}}),
-        json!({"apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
-            "template": {
-                "metadata": {"labels": labels,
-                             "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}},
-                "spec": {
-                    "serviceAccountName": name,
-                    "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
-                    "containers": [{
-                        "name": "controller",
-                        "image": image,
-                        "args": ["controller", "run", "--bundle", "/etc/mesh/bundle.yaml",
-                                 "--topology", "/etc/mesh/topology.json", "--mesh-name", mesh_name,
-                                 "-n", namespace, "--listen", "0.0.0.0:8080"],
-                        "ports": [{"name": "http", "containerPort": 8080}],
-                        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 20},
-                        "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 10},
-                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
-                        "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-                                            "capabilities": {"drop": ["ALL"]}},
-                        "volumeMounts": [{"name": "bundle", "mountPath": "/etc/mesh", "readOnly": true}],
-                    }],
-                    "volumes": [{"name": "bundle", "configMap": {"name": format!("{name}-bundle")}}],
-                },
-            },
-        }}),
-    ]
+    ];
+    if let Some(b) = bundle {
+        let topology_json = serde_json::to_string_pretty(b.topology).unwrap_or_default();
+        out.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": config_map, "namespace": namespace, "labels": labels},
+               "data": {"bundle.yaml": b.bundle_yaml, "topology.json": topology_json}}));
+    }
+    out.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": name, "namespace": namespace, "labels": labels},
+               "spec": {
+                   "replicas": 1,
+                   "selector": {"matchLabels": {"app.kubernetes.io/instance": name}},
+                   "template": {
+                       "metadata": {"labels": labels,
+                                    "annotations": {"prometheus.io/scrape": "true", "prometheus.io/port": "8080"}},
+                       "spec": {
+                           "serviceAccountName": name,
+                           "securityContext": {"runAsNonRoot": true, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+                           "containers": [{
+                               "name": "controller",
+                               "image": image,
+                               "args": args,
+                               "ports": [{"name": "http", "containerPort": 8080}],
+                               "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 20},
+                               "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 10},
+                               "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                               "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+                                                   "capabilities": {"drop": ["ALL"]}},
+                               "volumeMounts": [{"name": "bundle", "mountPath": "/etc/mesh", "readOnly": true}],
+                           }],
+                           "volumes": [{"name": "bundle", "configMap": {"name": config_map}}],
+                       },
+                   },
+               }}));
+    out
+}
+
+/// The pipeline a bundle belongs to: the `app.kubernetes.io/part-of` label
+/// mesh puts on every object.
+pub fn mesh_name_of(objects: &[Value]) -> Result<String, String> {
+    let names: std::collections::BTreeSet<&str> = objects
+        .iter()
+        .filter_map(|o| o.pointer("/metadata/labels/app.kubernetes.io~1part-of").and_then(Value::as_str))
+        .collect();
+    match names.len() {
+        1 => Ok(names.into_iter().next().unwrap_or_default().to_string()),
+        0 => Err("the bundle's objects carry no app.kubernetes.io/part-of label; pass --mesh-name".into()),
+        _ => Err(format!(
+            "the bundle mixes pipelines ({}); pass --mesh-name",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -337,7 +398,8 @@ mod tests {
             json!({"apiVersion": "compute.functionmesh.io/v1alpha1", "kind": "Function", "metadata": {"name": "f"}}),
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
         ];
-        let m = manifests("shop", "ns", "img:1", "", &Topology::default(), &objects);
+        let spec = BundleSpec { mesh_name: "shop", bundle_yaml: "", topology: &Topology::default(), objects: &objects };
+        let m = manifests("ns", "img:1", Some(&spec));
         let kinds: Vec<&str> = m.iter().filter_map(|o| o["kind"].as_str()).collect();
         assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment"]);
         let rules = &m[1]["rules"];
@@ -345,5 +407,24 @@ mod tests {
         assert_eq!(rules[0]["resources"], json!(["configmaps"]));
         assert_eq!(rules[1]["apiGroups"], json!(["compute.functionmesh.io"]));
         assert_eq!(rules[1]["resources"], json!(["functions"]));
+
+        // Without a bundle: every kind mesh writes, and the bundle ConfigMap is the user's.
+        let m = manifests("ns", "img:1", None);
+        let kinds: Vec<&str> = m.iter().filter_map(|o| o["kind"].as_str()).collect();
+        assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "Deployment"]);
+        let groups: Vec<&str> =
+            m[1]["rules"].as_array().unwrap().iter().filter_map(|r| r["apiGroups"][0].as_str()).collect();
+        assert_eq!(groups, ["", "apps", "autoscaling", "autoscaling.k8s.io", "compute.functionmesh.io"]);
+        assert_eq!(m[3]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"], DEFAULT_BUNDLE_CONFIG_MAP);
+    }
+
+    #[test]
+    fn the_pipeline_name_comes_from_the_bundle_labels() {
+        let of = |names: &[&str]| -> Vec<Value> {
+            names.iter().map(|n| json!({"metadata": {"labels": {"app.kubernetes.io/part-of": n}}})).collect()
+        };
+        assert_eq!(mesh_name_of(&of(&["shop", "shop"])), Ok("shop".to_string()));
+        assert!(mesh_name_of(&of(&["shop", "ops"])).unwrap_err().contains("ops, shop"));
+        assert!(mesh_name_of(&[]).is_err());
     }
 }
