@@ -516,10 +516,6 @@ fn raw_http_takes_yaml_applies_and_answers_json_statuses() {
     let body: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["data"]["k"], "v");
 
-    let (status, _, body) = raw(&server, "GET", &format!("{CONFIGMAPS}?watch=true"), "application/json", "").unwrap();
-    let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((status, &body["kind"]), (405, &json!("Status")));
-
     let (status, _, _) = raw(&server, "PATCH", &target, "application/apply-patch+yaml", "{ not: [valid").unwrap();
     assert_eq!(status, 400);
     let renamed = yaml.replace("name: y", "name: z");
@@ -566,4 +562,42 @@ fn parallel_applies_are_all_served_and_repeats_write_nothing() {
     assert_eq!(again, versions, "re-applying unchanged objects rewrote them");
     assert_eq!(server.writes(), 2 * count);
     assert!(start.elapsed() < Duration::from_secs(20), "{} applies took {:?}", 2 * count, start.elapsed());
+}
+
+/// The next watch event as (type, object name), failing after 5 s.
+async fn next_event<S>(events: &mut S) -> (&'static str, String)
+where
+    S: futures::Stream<Item = kube::Result<kube::api::WatchEvent<ConfigMap>>> + Unpin,
+{
+    use kube::api::WatchEvent;
+    match tokio::time::timeout(Duration::from_secs(5), events.next()).await {
+        Ok(Some(Ok(WatchEvent::Added(o)))) => ("ADDED", o.metadata.name.unwrap_or_default()),
+        Ok(Some(Ok(WatchEvent::Modified(o)))) => ("MODIFIED", o.metadata.name.unwrap_or_default()),
+        Ok(Some(Ok(WatchEvent::Deleted(o)))) => ("DELETED", o.metadata.name.unwrap_or_default()),
+        other => panic!("unexpected watch item: {other:?}"),
+    }
+}
+
+#[test]
+fn watches_stream_additions_changes_and_deletions_of_the_selected_objects() {
+    let server = ApiServer::start();
+    let labelled = |name: &str, value: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "labels": {"set": "a"}}, "data": {"k": value}})
+    };
+    server.apply_as("tool", &format!("{CONFIGMAPS}/one"), labelled("one", "1")).unwrap();
+    server.create(CONFIGMAPS, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other"}}));
+    runtime().block_on(async {
+        let api: Api<ConfigMap> = Api::namespaced(server.client(), "default");
+        let params = kube::api::WatchParams::default().labels("set=a").timeout(10);
+        let mut events = Box::pin(api.watch(&params, "0").await.unwrap());
+        // The unlabelled ConfigMap is not part of the watch.
+        assert_eq!(next_event(&mut events).await, ("ADDED", "one".to_string()));
+        server.apply_as("tool", &format!("{CONFIGMAPS}/one"), labelled("one", "2")).unwrap();
+        assert_eq!(next_event(&mut events).await, ("MODIFIED", "one".to_string()));
+        server.apply_as("tool", &format!("{CONFIGMAPS}/two"), labelled("two", "1")).unwrap();
+        assert_eq!(next_event(&mut events).await, ("ADDED", "two".to_string()));
+        assert!(server.delete(&format!("{CONFIGMAPS}/one")));
+        assert_eq!(next_event(&mut events).await, ("DELETED", "one".to_string()));
+    });
 }

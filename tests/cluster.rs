@@ -712,3 +712,27 @@ fn an_interactive_apply_asks_before_deleting() {
     assert!(screen.contains("Function/g deleted"), "{screen}");
     assert!(function(&server, "g").is_none());
 }
+
+#[test]
+fn watch_reacts_to_changes_before_the_interval_comes_round() {
+    let server = ApiServer::start();
+    let p = Project::new(PIPELINE);
+    // A minute between passes: anything faster than that is the watches' doing.
+    let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
+        .args(["apply", p.file().to_str().unwrap(), "--watch", "--interval", "60s"])
+        .env("KUBECONFIG", server.kubeconfig())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = Running(child);
+    eventually("the first apply", || names(&server, "sinks") == ["k", "m"]);
+    // Let the controller's first pass end; the next one is a minute away.
+    std::thread::sleep(Duration::from_secs(1));
+
+    let started = Instant::now();
+    assert!(server.delete(&format!("{FM}/default/sinks/m")));
+    eventually("m to come back", || names(&server, "sinks") == ["k", "m"]);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}

@@ -1,6 +1,7 @@
 //! The sync controller: `mesh apply --watch` in the foreground and
-//! `mesh controller run` in a pod. Every interval it reads the inventory's
-//! members (one list per kind) and re-applies what is missing or drifted;
+//! `mesh controller run` in a pod. It watches the inventory's members and,
+//! on any change and at least every interval, reads them (one list per kind)
+//! and re-applies what is missing or drifted;
 //! fields other managers own are not in what mesh applies, so they stay.
 //! Failures back off exponentially. `/healthz` and `/metrics` are served
 //! when a listen address is given; every action is one JSON log line.
@@ -101,6 +102,10 @@ pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<()
     }
     let mut desired: Option<Desired> = None;
     let mut failures: u32 = 0;
+    // Watches of the inventory's members wake the loop as soon as one changes; the interval stays as
+    // the fallback (and the only trigger on servers that do not serve watches).
+    let (nudge, mut nudged) = tokio::sync::mpsc::channel::<()>(1);
+    let mut watchers: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -108,6 +113,10 @@ pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<()
             Ok(Some(d)) => {
                 log("info", "load", json!({"mesh": d.mesh_name, "objects": d.objects.len()}));
                 metrics.managed.store(d.objects.len() as u64, Ordering::Relaxed);
+                for w in watchers.drain(..) {
+                    w.abort();
+                }
+                watchers = start_watches(&target, &d, nudge.clone(), opts.interval);
                 desired = Some(d);
             }
             Ok(None) => {}
@@ -131,11 +140,79 @@ pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<()
         };
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
+            // After a failure the back-off holds even when objects change.
+            Some(()) = nudged.recv(), if failures == 0 => {
+                // Changes come in bursts (an apply touches many objects): let them settle into one pass.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                while nudged.try_recv().is_ok() {}
+            }
             _ = &mut shutdown => {
+                for w in watchers.drain(..) {
+                    w.abort();
+                }
                 log("info", "stop", json!({}));
                 return Ok(());
             }
         }
+    }
+}
+
+/// One watch per kind of the bundle (and ConfigMaps), of the objects carrying the set's label.
+fn start_watches(
+    target: &Target,
+    d: &Desired,
+    nudge: tokio::sync::mpsc::Sender<()>,
+    retry: Duration,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let id = super::inventory::applyset_id(&super::inventory::parent_name(&d.mesh_name), &target.namespace);
+    let mut kinds: std::collections::BTreeSet<String> =
+        d.objects.iter().map(|o| super::plan::Key::of(o).group_kind).collect();
+    kinds.insert("ConfigMap".to_string());
+    kinds
+        .into_iter()
+        .filter_map(|gk| {
+            let (api_version, kind) = super::api_version_of(&gk)?;
+            let resource = super::resource_of(&api_version, &kind)?;
+            let api = super::api(target, &resource);
+            let selector = format!("{}={id}", super::inventory::LABEL_PART_OF);
+            Some(tokio::spawn(watch_kind(api, kind, selector, nudge.clone(), retry)))
+        })
+        .collect()
+}
+
+async fn watch_kind(
+    api: kube::Api<kube::api::DynamicObject>,
+    kind: String,
+    selector: String,
+    nudge: tokio::sync::mpsc::Sender<()>,
+    retry: Duration,
+) {
+    use futures::StreamExt;
+    use kube::api::WatchEvent;
+    let params = kube::api::WatchParams::default().labels(&selector).timeout(290);
+    loop {
+        match api.watch(&params, "0").await {
+            Ok(events) => {
+                let mut events = Box::pin(events);
+                while let Some(event) = events.next().await {
+                    match event {
+                        Ok(WatchEvent::Added(_) | WatchEvent::Modified(_) | WatchEvent::Deleted(_)) => {
+                            // A full channel already holds a wake-up.
+                            let _ = nudge.try_send(());
+                        }
+                        Ok(WatchEvent::Bookmark(_)) => {}
+                        // Expired resource version and the like: start a new watch.
+                        Ok(WatchEvent::Error(_)) | Err(_) => break,
+                    }
+                }
+            }
+            Err(e) if matches!(super::status_code(&e), Some(403..=405)) => {
+                log("info", "watch", json!({"kind": kind, "fallback": "polling", "reason": super::describe(&e)}));
+                return;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(retry).await;
     }
 }
 

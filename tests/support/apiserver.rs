@@ -17,6 +17,7 @@
 //!   removal of fields a manager stopped applying (when nobody else owns them), and no write at all when
 //!   an apply changes nothing;
 //! - lists in a stable order with working `limit`/`continue` paging;
+//! - watches, emulated by listing every 50 ms and streaming the differences;
 //! - a request log and fault injection (error status, delay, dropped connection).
 #![allow(dead_code)] // Each integration test binary uses a different part of the support code.
 
@@ -536,11 +537,14 @@ async fn serve_connection(stream: tokio::net::TcpStream, state: Arc<State>) {
     }
 }
 
+/// Response bodies: whole for every request but a watch, which streams.
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
 async fn respond(
     state: Arc<State>,
     kill: Arc<tokio::sync::Notify>,
     req: http::Request<hyper::body::Incoming>,
-) -> Result<http::Response<Full<Bytes>>, Infallible> {
+) -> Result<http::Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
     let header =
         |name: http::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -561,7 +565,11 @@ async fn respond(
         dry_run: call.dry_run(),
     });
     let mut delay = None;
-    match state.take_fault(&call.method, &call.path) {
+    let fault = state.take_fault(&call.method, &call.path);
+    if fault.is_none() && call.method == "GET" && matches!(call.param("watch").as_deref(), Some("true" | "1")) {
+        return Ok(watch(state, call));
+    }
+    match fault {
         Some(Fault::Drop) => {
             kill.notify_one();
             return std::future::pending().await;
@@ -581,12 +589,81 @@ async fn respond(
     Ok(to_response(reply))
 }
 
-fn to_response(reply: Reply) -> http::Response<Full<Bytes>> {
-    let mut response = http::Response::new(Full::new(Bytes::from(to_bytes(&reply.body))));
+fn to_response(reply: Reply) -> http::Response<Body> {
+    let mut response = http::Response::new(Full::new(Bytes::from(to_bytes(&reply.body))).boxed());
     *response.status_mut() =
         http::StatusCode::from_u16(reply.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(reply.content_type));
     response
+}
+
+/// A watch of a collection, emulated: the collection is listed every 50 ms (with the request's label
+/// selector) and every object that appeared, changed resourceVersion or disappeared since the previous
+/// list is sent as an ADDED, MODIFIED or DELETED event, one JSON document per line, as a real server
+/// streams them. The first list sends every object as ADDED, as a watch from resourceVersion 0 does.
+/// The stream ends after `timeoutSeconds` (default 5 minutes) or when the client goes away.
+fn watch(state: Arc<State>, call: Call) -> http::Response<Body> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let timeout = call.param("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).unwrap_or(300);
+    let query: Vec<String> = query_pairs(&call.query)
+        .filter(|(k, _, _)| {
+            !matches!(k.as_str(), "watch" | "resourceVersion" | "timeoutSeconds" | "allowWatchBookmarks")
+        })
+        .map(|(_, _, raw)| raw.to_string())
+        .collect();
+    let list = Call { method: "GET".into(), query: query.join("&"), body: Bytes::new(), ..call };
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        let mut known: BTreeMap<String, (String, Value)> = BTreeMap::new();
+        while tokio::time::Instant::now() < deadline && !tx.is_closed() {
+            let reply = handle(&state, &list).await;
+            let Some(items) = reply.body.get("items").and_then(Value::as_array).filter(|_| reply.ok()) else {
+                let _ = tx.send(event_line("ERROR", &reply.body)).await;
+                return;
+            };
+            let mut now = BTreeMap::new();
+            for item in items {
+                let key = format!("{}/{}", str_at(item, "/metadata/namespace"), str_at(item, "/metadata/name"));
+                now.insert(key, (str_at(item, "/metadata/resourceVersion").to_string(), item.clone()));
+            }
+            let mut events = Vec::new();
+            for (key, (version, item)) in &now {
+                match known.get(key) {
+                    None => events.push(event_line("ADDED", item)),
+                    Some((old, _)) if old != version => events.push(event_line("MODIFIED", item)),
+                    Some(_) => {}
+                }
+            }
+            for (key, (_, item)) in &known {
+                if !now.contains_key(key) {
+                    events.push(event_line("DELETED", item));
+                }
+            }
+            for e in events {
+                if tx.send(e).await.is_err() {
+                    return;
+                }
+            }
+            known = now;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let frames = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|line| (Ok::<_, Infallible>(hyper::body::Frame::data(line)), rx))
+    });
+    let mut response = http::Response::new(http_body_util::StreamBody::new(frames).boxed());
+    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(JSON));
+    response
+}
+
+fn event_line(kind: &str, object: &Value) -> Bytes {
+    let mut line = to_bytes(&json!({"type": kind, "object": object}));
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// Sends a request to a fake (the server's store or a scratch one).
@@ -899,7 +976,7 @@ fn resource_info(group: &str, version: &str, plural: &str, crds: bool) -> Option
 
 async fn handle(state: &State, call: &Call) -> Reply {
     if matches!(call.param("watch").as_deref(), Some("true" | "1")) {
-        return Reply::status(405, "MethodNotAllowed", "watch is not supported by this test server");
+        return Reply::status(405, "MethodNotAllowed", "watch is served only over HTTP");
     }
     let Some(route) = parse_route(&call.path, state.crds) else {
         return Reply::not_found();
