@@ -518,7 +518,7 @@ fn controller_manifests_and_run_from_a_bundle() {
     let p = Project::new(PIPELINE);
     let out = mesh(&server, &["controller", "manifests", p.file().to_str().unwrap(), "--image", "example/mesh:1"]);
     assert_exit(&out, 0);
-    let docs = parse_yaml(&text(&out).0);
+    let docs = support::yaml_docs(&text(&out).0);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
     assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Deployment"]);
     let validator = support::k8s_schema::K8sValidator::new();
@@ -579,7 +579,7 @@ fn controller_manifests_without_a_pipeline_set_up_a_controller_for_any() {
     assert_exit(&out, 0);
     let (stdout, stderr) = text(&out);
     assert!(stderr.contains("mesh-controller-bundle"), "{stderr}");
-    let docs = parse_yaml(&stdout);
+    let docs = support::yaml_docs(&stdout);
     let kinds: Vec<&str> = docs.iter().filter_map(|d| d["kind"].as_str()).collect();
     assert_eq!(kinds, ["ServiceAccount", "Role", "RoleBinding", "Deployment"]);
     let validator = support::k8s_schema::K8sValidator::new();
@@ -588,11 +588,6 @@ fn controller_manifests_without_a_pipeline_set_up_a_controller_for_any() {
         assert_eq!(doc["metadata"]["namespace"], "pipelines");
     }
     assert_eq!(docs[3]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"], "mesh-controller-bundle");
-}
-
-fn parse_yaml(text: &str) -> Vec<Value> {
-    use serde::Deserialize;
-    serde_yaml::Deserializer::from_str(text).map(|d| Value::deserialize(d).unwrap()).filter(|v| !v.is_null()).collect()
 }
 
 #[test]

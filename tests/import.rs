@@ -12,15 +12,6 @@ use std::path::Path;
 /// Files the importer refuses, each with the reason (see docs/import.md).
 const REJECTED: &[(&str, &str)] = &[];
 
-fn yaml_docs(text: &str) -> Vec<Value> {
-    use serde::Deserialize;
-    serde_yaml::Deserializer::from_str(text)
-        .filter_map(|d| serde_yaml::Value::deserialize(d).ok())
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .filter(Value::is_object)
-        .collect()
-}
-
 fn compile(program: &str, mesh: bool) -> Result<Vec<Value>, String> {
     let loaded = mesh::load::load_text("imported.mesh", program);
     let out = mesh::compile::compile(&loaded, &mesh::compile::Options { mesh, ..Default::default() });
@@ -239,7 +230,7 @@ fn round_trip(file: &str, text: &str) -> Result<usize, String> {
     if let Ok(dir) = std::env::var("MESH_IMPORT_DUMP") {
         let _ = std::fs::write(Path::new(&dir).join(file.replace(".yaml", ".mesh")), &imported.program);
     }
-    let docs = yaml_docs(text);
+    let docs = support::yaml_docs(text);
     let mesh = docs.iter().any(|d| d["kind"] == "FunctionMesh");
     let objects = compile(&imported.program, mesh).map_err(|e| format!("compile:\n{e}\n{}", imported.program))?;
     let compiled: Vec<_> = objects.iter().filter_map(normalise).collect();

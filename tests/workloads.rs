@@ -921,15 +921,6 @@ fn every_emitted_object_validates() {
 /// Manifests in the corpus snapshot (its README lists them); a walk that sees fewer skipped some.
 const CORPUS_FILES: usize = 49;
 
-fn yaml_docs(text: &str) -> Vec<Value> {
-    use serde::Deserialize;
-    serde_yaml::Deserializer::from_str(text)
-        .filter_map(|d| serde_yaml::Value::deserialize(d).ok())
-        .filter_map(|v| serde_json::to_value(v).ok())
-        .filter(Value::is_object)
-        .collect()
-}
-
 /// What the reference says the operator makes of one Function, Source or Sink, read from the manifest.
 struct Expected {
     /// `X`: `metadata.name`, or for a FunctionMesh member its item name (the workloads target compiles
@@ -1114,7 +1105,7 @@ fn corpus_compiles_to_valid_workloads() {
                 continue;
             }
         };
-        let expected = expected_components(&yaml_docs(&text));
+        let expected = expected_components(&support::yaml_docs(&text));
         let mut problems: Vec<String> = expected.iter().flat_map(|e| check_component(e, &objs)).collect();
         // Nothing beyond the ConfigMaps and each component's StatefulSet, Service and autoscaler.
         let mut want: BTreeSet<(String, String)> = BTreeSet::new();
