@@ -183,6 +183,15 @@ fn pruning_asks_first_and_never_leaves_the_inventory() {
     let smaller = without_g();
     p.write(&smaller);
 
+    // The diff shows the deletions; --no-prune leaves them out.
+    let out = mesh(&server, &["diff", p.file().to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("Function/g would be deleted") && stdout.contains("-  name: g"), "{stdout}");
+    assert!(stdout.contains("0 to create, 1 to update, 4 unchanged, 2 to delete"), "{stdout}");
+    let out = mesh(&server, &["diff", p.file().to_str().unwrap(), "--no-prune"]);
+    assert!(text(&out).0.contains("1 to update, 4 unchanged, 0 to delete"), "{}", text(&out).0);
+
     // No terminal to ask on and no --yes: nothing changes.
     server.clear_requests();
     let out = apply(&server, &p, &[]);
