@@ -117,7 +117,24 @@ async fn print_diff(target: &Target, p: &mesh::cluster::plan::Plan, force: bool)
     Ok(changed)
 }
 
+/// `-n` naming another namespace than the program's own is a usage error:
+/// the objects would land where the program does not say.
+fn namespace_conflict(access: &Access, program: &Program) -> Option<ExitCode> {
+    let (Some(flag), Some(own)) = (access.namespace.as_deref(), program.kube_namespace.as_deref()) else {
+        return None;
+    };
+    (flag != own).then(|| {
+        eprintln!(
+            "error: -n {flag} contradicts the program's kubernetes_namespace `{own}`; drop -n or change the program"
+        );
+        ExitCode::from(2)
+    })
+}
+
 pub fn diff(compiled: Compiled, access: &Access, exit_code: bool, prune: bool) -> ExitCode {
+    if let Some(code) = namespace_conflict(access, &compiled.program) {
+        return code;
+    }
     block_on(|| async move {
         let target = connect(access, &compiled.program).await?;
         let objects = compiled.values();
@@ -147,6 +164,9 @@ pub fn apply(
     files: Vec<PathBuf>,
     reload: impl FnMut() -> Result<Compiled, String> + Send + 'static,
 ) -> ExitCode {
+    if let Some(code) = namespace_conflict(&request.access, &compiled.program) {
+        return code;
+    }
     block_on(|| async move {
         let target = connect(&request.access, &compiled.program).await?;
         let objects = compiled.values();

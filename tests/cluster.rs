@@ -740,3 +740,17 @@ fn watch_reacts_to_changes_before_the_interval_comes_round() {
     eventually("m to come back", || names(&server, "sinks") == ["k", "m"]);
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }
+
+#[test]
+fn a_namespace_flag_that_contradicts_the_program_is_a_usage_error() {
+    let server = ApiServer::with(Options { namespaces: vec!["default".into(), "shop".into()], ..Options::default() });
+    let p = Project::new(&PIPELINE.replace("pulsar p {", "defaults { kubernetes_namespace = \"shop\" }\npulsar p {"));
+    let out = apply(&server, &p, &["-n", "other"]);
+    assert_exit(&out, 2);
+    assert!(text(&out).1.contains("contradicts the program's kubernetes_namespace `shop`"), "{}", text(&out).1);
+    assert_exit(&mesh(&server, &["diff", p.file().to_str().unwrap(), "-n", "other"]), 2);
+    assert!(server.requests().is_empty());
+    // The program's namespace is used, and -n may repeat it.
+    assert_exit(&apply(&server, &p, &["-n", "shop"]), 0);
+    assert!(server.get(&format!("{FM}/shop/functions/f")).is_some());
+}
