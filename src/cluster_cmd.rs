@@ -344,6 +344,8 @@ fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: Option<S
         if last.as_ref() == Some(&(text.clone(), order.clone())) {
             return Ok(None);
         }
+        // A broken bundle is reported once, not at every check, until it changes again.
+        last = Some((text.clone(), order.clone()));
         let objects = mesh::render::parse_bundle(&text).map_err(|e| format!("{}: {e}", bundle.display()))?;
         let topology: Topology = if order.is_empty() {
             Topology::default()
@@ -354,7 +356,6 @@ fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: Option<S
             Some(n) => n.clone(),
             None => controller::mesh_name_of(&objects).map_err(|e| format!("{}: {e}", bundle.display()))?,
         };
-        last = Some((text, order));
         Ok(Some(Desired { mesh_name, objects, topology }))
     })
 }

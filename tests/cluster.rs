@@ -739,6 +739,12 @@ fn watch_reacts_to_changes_before_the_interval_comes_round() {
     assert!(server.delete(&format!("{FM}/default/sinks/m")));
     eventually("m to come back", || names(&server, "sinks") == ["k", "m"]);
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+
+    // An edit of the program is noticed within seconds too.
+    let started = Instant::now();
+    p.write(&PIPELINE.replace(r#"jar = "g.jar""#, r#"jar = "g2.jar""#));
+    eventually("the edit to land", || function(&server, "g").unwrap()["spec"]["java"]["jar"] == "g2.jar");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }
 
 #[test]

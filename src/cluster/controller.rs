@@ -108,8 +108,10 @@ pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<()
     let mut watchers: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    // A change of the source noticed while waiting, applied at the top of the next pass.
+    let mut pending = None;
     loop {
-        match source() {
+        match pending.take().unwrap_or_else(&mut source) {
             Ok(Some(d)) => {
                 log("info", "load", json!({"mesh": d.mesh_name, "objects": d.objects.len()}));
                 metrics.managed.store(d.objects.len() as u64, Ordering::Relaxed);
@@ -138,24 +140,40 @@ pub async fn run(target: Target, mut source: Source, opts: Options) -> Result<()
                 }
             },
         };
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            // After a failure the back-off holds even when objects change.
-            Some(()) = nudged.recv(), if failures == 0 => {
-                // Changes come in bursts (an apply touches many objects): let them settle into one pass.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                while nudged.try_recv().is_ok() {}
-            }
-            _ = &mut shutdown => {
-                for w in watchers.drain(..) {
-                    w.abort();
+        let deadline = tokio::time::Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                // After a failure the back-off holds even when objects change.
+                Some(()) = nudged.recv(), if failures == 0 => {
+                    // Changes come in bursts (an apply touches many objects): let them settle into one pass.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    while nudged.try_recv().is_ok() {}
+                    break;
                 }
-                log("info", "stop", json!({}));
-                return Ok(());
+                // The source (files, a mounted ConfigMap) is looked at every second, so an edit is applied
+                // without waiting for the interval.
+                _ = tokio::time::sleep(SOURCE_CHECK) => match source() {
+                    Ok(None) => {}
+                    changed => {
+                        pending = Some(changed);
+                        break;
+                    }
+                },
+                _ = &mut shutdown => {
+                    for w in watchers.drain(..) {
+                        w.abort();
+                    }
+                    log("info", "stop", json!({}));
+                    return Ok(());
+                }
             }
         }
     }
 }
+
+/// How often the source of the desired state is checked for changes.
+const SOURCE_CHECK: Duration = Duration::from_secs(1);
 
 /// One watch per kind of the bundle (and ConfigMaps), of the objects carrying the set's label.
 fn start_watches(
