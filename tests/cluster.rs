@@ -760,3 +760,32 @@ fn a_namespace_flag_that_contradicts_the_program_is_a_usage_error() {
     assert_exit(&apply(&server, &p, &["-n", "shop"]), 0);
     assert!(server.get(&format!("{FM}/shop/functions/f")).is_some());
 }
+
+#[test]
+fn a_server_without_discovery_or_namespace_reads_still_gets_the_bundle() {
+    // Some servers (and proxies) answer discovery and namespace reads with errors that say nothing about
+    // the namespace or the CRDs; mesh then goes on and lets the writes tell.
+    let server = ApiServer::start();
+    server.inject(
+        "GET",
+        "/apis/compute.functionmesh.io/v1alpha1",
+        Fault::Status(500, "InternalError".into(), "no".into()),
+        1,
+    );
+    server.inject("GET", "/api/v1/namespaces/default", Fault::Status(403, "Forbidden".into(), "no".into()), 1);
+    let p = Project::new(PIPELINE);
+    assert_exit(&apply(&server, &p, &[]), 0);
+    assert_eq!(names(&server, "functions"), ["f", "g"]);
+
+    // Without discovery, a 404 from listing the resource still shows the CRDs are missing.
+    let without_crds = ApiServer::with(Options { crds_installed: false, ..Options::default() });
+    without_crds.inject(
+        "GET",
+        "/apis/compute.functionmesh.io/v1alpha1",
+        Fault::Status(500, "InternalError".into(), "no".into()),
+        1,
+    );
+    let out = apply(&without_crds, &p, &[]);
+    assert_exit(&out, 3);
+    assert!(text(&out).1.contains("Function Mesh CRDs are not installed"), "{}", text(&out).1);
+}

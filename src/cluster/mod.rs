@@ -243,9 +243,15 @@ pub async fn preflight(
         plural: "namespaces".into(),
     };
     let namespaces: Api<DynamicObject> = Api::all_with(target.client.clone(), &ns_resource);
-    match namespaces.get_opt(&target.namespace).await {
-        Ok(Some(_)) => {}
-        Ok(None) if create_namespace => {
+    match namespaces.get(&target.namespace).await {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e, "namespaces", &target.namespace) => {
+            if !create_namespace {
+                return Err(ClusterError(format!(
+                    "namespace `{}` does not exist; create it, choose another with -n, or pass --create-namespace",
+                    target.namespace
+                )));
+            }
             let ns =
                 serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": target.namespace}});
             let params = kube::api::PatchParams::apply(FIELD_MANAGER);
@@ -253,15 +259,12 @@ pub async fn preflight(
                 ClusterError(format!("cannot create namespace `{}`: {}", target.namespace, describe(&e)))
             })?;
         }
-        Ok(None) => {
-            return Err(ClusterError(format!(
-                "namespace `{}` does not exist; create it, choose another with -n, or pass --create-namespace",
-                target.namespace
-            )))
+        Err(e) if unreachable_or_refused(&e) => {
+            return Err(ClusterError(format!("{} (API server {})", describe(&e), target.server)))
         }
-        // A namespaced service account may not read namespaces; the writes that follow will tell.
-        Err(e) if status_code(&e) == Some(403) => {}
-        Err(e) => return Err(ClusterError(format!("{} (API server {})", describe(&e), target.server))),
+        // Anything else (a namespaced service account may not read namespaces, say) does not settle
+        // whether the namespace exists; the writes that follow will tell.
+        Err(_) => {}
     }
     let needed: Vec<&str> = kinds
         .iter()
@@ -271,13 +274,22 @@ pub async fn preflight(
     if needed.is_empty() {
         return Ok(());
     }
+    let mut missing = Vec::new();
     let served = served_resources(&target.client, crate::emit::types::API_VERSION).await?;
-    let mut missing: Vec<String> = needed
-        .iter()
-        .filter_map(|k| resource_of(crate::emit::types::API_VERSION, k))
-        .filter(|r| !served.contains(&r.plural))
-        .map(|r| format!("{}.compute.functionmesh.io", r.plural))
-        .collect();
+    for resource in needed.iter().filter_map(|k| resource_of(crate::emit::types::API_VERSION, k)) {
+        let present = match &served {
+            Some(list) => list.contains(&resource.plural),
+            // Without discovery, listing the resource says whether it is served.
+            None => match api(target, &resource).list(&kube::api::ListParams::default().limit(1)).await {
+                Err(e) if status_code(&e) == Some(404) => false,
+                Err(e) if unreachable_or_refused(&e) => return Err(ClusterError(describe(&e))),
+                _ => true,
+            },
+        };
+        if !present {
+            missing.push(format!("{}.compute.functionmesh.io", resource.plural));
+        }
+    }
     missing.sort();
     missing.dedup();
     if missing.is_empty() {
@@ -291,12 +303,32 @@ pub async fn preflight(
     }
 }
 
-/// The resource names the API server serves for a group version (empty when it serves none).
-async fn served_resources(client: &kube::Client, group_version: &str) -> Result<Vec<String>, ClusterError> {
+/// The API server's own "not found" for one object: a 404 naming it, not a
+/// 404 for a path the server does not serve.
+fn is_not_found(err: &kube::Error, plural: &str, name: &str) -> bool {
+    let kube::Error::Api(status) = err else { return false };
+    status.code == 404
+        && (status.details.as_ref().is_some_and(|d| d.kind == plural && d.name == name)
+            || status.message == format!("{plural} \"{name}\" not found"))
+}
+
+/// Errors that end the command whatever it was doing: no connection, a
+/// timeout, refused credentials.
+fn unreachable_or_refused(err: &kube::Error) -> bool {
+    match err {
+        kube::Error::Api(status) => status.code == 401,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// The resource names the API server serves for a group version: `Some(empty)`
+/// when it says it serves none; `None` when discovery gives no answer.
+async fn served_resources(client: &kube::Client, group_version: &str) -> Result<Option<Vec<String>>, ClusterError> {
     match client.list_api_group_resources(group_version).await {
-        Ok(list) => Ok(list.resources.into_iter().map(|r| r.name).collect()),
-        Err(e) if status_code(&e) == Some(404) => Ok(Vec::new()),
-        Err(e) => Err(ClusterError(describe(&e))),
+        Ok(list) => Ok(Some(list.resources.into_iter().map(|r| r.name).collect())),
+        Err(e) if unreachable_or_refused(&e) => Err(ClusterError(describe(&e))),
+        Err(_) => Ok(None),
     }
 }
 
