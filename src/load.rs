@@ -88,7 +88,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
             }
             continue;
         }
-        let id = l.add(path.display().to_string(), text, false);
+        let id = l.add(path.display().to_string(), text);
         l.by_path.insert(key, id);
         l.paths.insert(id, path.to_path_buf());
         l.loaded.roots.push(id);
@@ -104,11 +104,30 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, LoadError> {
 /// Loads a program from text, as if it were a file called `name` (tests, benchmarks).
 pub fn load_text(name: &str, text: &str) -> Loaded {
     let mut l = Loader::default();
-    let id = l.add(name.to_string(), text.to_string(), false);
+    let id = l.add(name.to_string(), text.to_string());
     l.paths.insert(id, PathBuf::from(name));
     l.loaded.roots.push(id);
     l.visit(id, &mut Vec::new());
     l.loaded
+}
+
+type Parsed = (crate::syntax::ast::File, Vec<Diagnostic>);
+
+/// Stdlib modules parsed so far in this process, by text and file id: checking many programs
+/// (`mesh check DIR`) parses each module once per id it gets, not once per program. Spans carry the
+/// file id, so the id is part of the key.
+fn parse_stdlib(id: FileId, text: &'static str) -> Parsed {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<BTreeMap<(usize, FileId), Parsed>>> = std::sync::OnceLock::new();
+    let key = (text.as_ptr() as usize, id);
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return hit;
+    }
+    let parsed = crate::syntax::parse_file(id, text);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, parsed.clone());
+    }
+    parsed
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -116,12 +135,16 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 impl Loader {
-    fn add(&mut self, name: String, text: String, is_stdlib: bool) -> FileId {
-        let id = self.loaded.sources.add(name, text, is_stdlib);
-        let (file, diags) = crate::syntax::parse_file(id, &self.loaded.sources.get(id).text);
+    fn add(&mut self, name: String, text: String) -> FileId {
+        let id = self.loaded.sources.add(name, text, false);
+        let parsed = crate::syntax::parse_file(id, &self.loaded.sources.get(id).text);
+        self.push(parsed);
+        id
+    }
+
+    fn push(&mut self, (file, diags): Parsed) {
         self.loaded.files.push(file);
         self.loaded.diags.extend(diags);
-        id
     }
 
     /// Depth-first over `use` declarations; `stack` holds the files being
@@ -201,7 +224,7 @@ impl Loader {
         }
         match read_source(&path) {
             Ok(text) => {
-                let id = self.add(path.display().to_string(), text, false);
+                let id = self.add(path.display().to_string(), text);
                 self.by_path.insert(key, id);
                 self.paths.insert(id, path);
                 self.loaded.file_uses.insert(span, id);
@@ -220,7 +243,8 @@ impl Loader {
         }
         match crate::stdlib::module(module) {
             Some(text) => {
-                let id = self.add(crate::stdlib::file_name(module), text.to_string(), true);
+                let id = self.loaded.sources.add(crate::stdlib::file_name(module), text.to_string(), true);
+                self.push(parse_stdlib(id, text));
                 self.loaded.stdlib.insert(module.to_string(), id);
             }
             None => {
