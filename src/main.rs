@@ -734,9 +734,25 @@ fn mesh_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
 /// Files named directly, or found under directories with one of `extensions`, sorted.
 fn files_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
+    let wanted = |p: &std::path::Path| p.extension().is_some_and(|e| extensions.iter().any(|x| e == *x));
     // Directories by their real path, so a symlink loop is walked once.
     let mut seen = std::collections::BTreeSet::new();
+    // Patterns the shell left alone (quoted, or `**` without globstar) are expanded here.
+    let mut expanded = Vec::new();
     for p in paths {
+        let text = p.to_string_lossy();
+        if p.exists() || !text.contains(['*', '?', '[']) {
+            expanded.push(p.clone());
+            continue;
+        }
+        let matches = glob::glob(&text).map_err(|e| LoadError(format!("`{text}` is not a valid pattern: {e}")))?;
+        let before = expanded.len();
+        expanded.extend(matches.flatten().filter(|m| m.is_dir() || wanted(m)));
+        if expanded.len() == before {
+            return Err(LoadError(format!("no .{} files match `{text}`", extensions[0])));
+        }
+    }
+    for p in &expanded {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(dir) = stack.pop() {
@@ -749,7 +765,7 @@ fn files_with(paths: &[PathBuf], extensions: &[&str]) -> Result<Vec<PathBuf>, Lo
                     let path = entry.path();
                     if path.is_dir() {
                         stack.push(path);
-                    } else if path.extension().is_some_and(|e| extensions.iter().any(|x| e == *x)) {
+                    } else if wanted(&path) {
                         out.push(path);
                     }
                 }

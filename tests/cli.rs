@@ -554,3 +554,27 @@ fn fmt_check_and_graph() {
     expect_code(&completions, 0, "completions");
     assert!(completions.stdout.contains("mesh"));
 }
+
+#[test]
+fn check_and_fmt_expand_globs_the_shell_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("team/orders");
+    std::fs::create_dir_all(&nested).unwrap();
+    std::fs::write(dir.path().join("a.mesh"), "topic a : string external\n").unwrap();
+    std::fs::write(nested.join("b.mesh"), "topic b : strin external\n").unwrap();
+    std::fs::write(nested.join("notes.txt"), "not a pipeline").unwrap();
+
+    // `*` stays in its directory: only a.mesh, which is fine.
+    expect_code(&mesh_in(Some(dir.path()), &["check", "*.mesh"]), 0, "check *.mesh");
+    // `**` reaches the broken file below.
+    let all = mesh_in(Some(dir.path()), &["check", "**/*.mesh", "--format", "json"]);
+    expect_code(&all, 1, "check **/*.mesh");
+    assert!(all.stdout.contains("team/orders/b.mesh"), "{}", all.stdout);
+    let none = mesh_in(Some(dir.path()), &["check", "missing/*.mesh"]);
+    expect_code(&none, 2, "a pattern that matches nothing");
+    assert!(none.stderr.contains("no .mesh files match `missing/*.mesh`"), "{}", none.stderr);
+    let bad = mesh_in(Some(dir.path()), &["check", "[.mesh"]);
+    expect_code(&bad, 2, "an invalid pattern");
+    assert!(bad.stderr.contains("is not a valid pattern"), "{}", bad.stderr);
+    expect_code(&mesh_in(Some(dir.path()), &["fmt", "--check", "*.mesh"]), 0, "fmt --check *.mesh");
+}
