@@ -298,7 +298,7 @@ fn server_errors_and_dropped_connections_fail_clearly_and_the_next_run_converges
     let server = ApiServer::start();
     let p = Project::new(PIPELINE);
 
-    server.inject("PATCH", "/functions/g", Fault::Status(500, "InternalError".into(), "etcd is sad".into()), 1);
+    fail_once(&server, "PATCH", "/functions/g", 500, "InternalError", "etcd is sad");
     let out = apply(&server, &p, &[]);
     assert_exit(&out, 3);
     assert!(text(&out).1.contains("Function/g: etcd is sad"), "{}", text(&out).1);
@@ -346,12 +346,7 @@ fn cluster_problems_exit_3_with_the_reason() {
     assert!(server.get(&format!("{FM}/missing/functions/f")).is_some());
 
     // Refused credentials.
-    server.inject(
-        "GET",
-        "/api/v1/namespaces/default",
-        Fault::Status(401, "Unauthorized".into(), "Unauthorized".into()),
-        1,
-    );
+    fail_once(&server, "GET", "/api/v1/namespaces/default", 401, "Unauthorized", "Unauthorized");
     let out = apply(&server, &p, &[]);
     assert_exit(&out, 3);
     assert!(text(&out).1.contains("the cluster refused the credentials (401 Unauthorized)"), "{}", text(&out).1);
@@ -427,6 +422,11 @@ fn wait_reports_what_is_not_ready_and_returns_once_everything_is() {
     let out = apply(&server, &p, &["--wait", "--timeout", "10s"]);
     assert_exit(&out, 0);
     assert!(text(&out).1.contains("Function/f: ready"), "{}", text(&out).1);
+}
+
+/// The next request of `method` whose path contains `path` gets this error status.
+fn fail_once(server: &ApiServer, method: &str, path: &str, code: u16, reason: &str, message: &str) {
+    server.inject(method, path, Fault::Status(code, reason.into(), message.into()), 1);
 }
 
 /// Kills the child when the test ends, however it ends.
@@ -766,25 +766,15 @@ fn a_server_without_discovery_or_namespace_reads_still_gets_the_bundle() {
     // Some servers (and proxies) answer discovery and namespace reads with errors that say nothing about
     // the namespace or the CRDs; mesh then goes on and lets the writes tell.
     let server = ApiServer::start();
-    server.inject(
-        "GET",
-        "/apis/compute.functionmesh.io/v1alpha1",
-        Fault::Status(500, "InternalError".into(), "no".into()),
-        1,
-    );
-    server.inject("GET", "/api/v1/namespaces/default", Fault::Status(403, "Forbidden".into(), "no".into()), 1);
+    fail_once(&server, "GET", "/apis/compute.functionmesh.io/v1alpha1", 500, "InternalError", "no");
+    fail_once(&server, "GET", "/api/v1/namespaces/default", 403, "Forbidden", "no");
     let p = Project::new(PIPELINE);
     assert_exit(&apply(&server, &p, &[]), 0);
     assert_eq!(names(&server, "functions"), ["f", "g"]);
 
     // Without discovery, a 404 from listing the resource still shows the CRDs are missing.
     let without_crds = ApiServer::with(Options { crds_installed: false, ..Options::default() });
-    without_crds.inject(
-        "GET",
-        "/apis/compute.functionmesh.io/v1alpha1",
-        Fault::Status(500, "InternalError".into(), "no".into()),
-        1,
-    );
+    fail_once(&without_crds, "GET", "/apis/compute.functionmesh.io/v1alpha1", 500, "InternalError", "no");
     let out = apply(&without_crds, &p, &[]);
     assert_exit(&out, 3);
     assert!(text(&out).1.contains("Function Mesh CRDs are not installed"), "{}", text(&out).1);
