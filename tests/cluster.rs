@@ -511,6 +511,7 @@ fn watch_puts_back_what_was_deleted_or_edited_and_follows_the_file() {
     eventually("the edit to land", || function(&server, "f").unwrap()["spec"]["java"]["jar"] == "f3.jar");
 
     assert!(http_get(port, "/healthz").contains("200 OK"));
+    assert!(http_get(port, "/readyz").contains("200 OK"));
     let metrics = http_get(port, "/metrics");
     let corrections = metrics
         .lines()
@@ -778,4 +779,52 @@ fn a_server_without_discovery_or_namespace_reads_still_gets_the_bundle() {
     let out = apply(&without_crds, &p, &[]);
     assert_exit(&out, 3);
     assert!(text(&out).1.contains("Function Mesh CRDs are not installed"), "{}", text(&out).1);
+}
+
+#[test]
+fn a_controller_that_cannot_sync_stays_unready_and_backs_off() {
+    let server = ApiServer::with(Options { crds_installed: false, ..Options::default() });
+    let p = Project::new(PIPELINE);
+    let bundle = mesh(&server, &["compile", p.file().to_str().unwrap()]);
+    assert_exit(&bundle, 0);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bundle.yaml"), &bundle.stdout).unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
+        .args(["controller", "run", "--interval", "100ms", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--bundle")
+        .arg(dir.path().join("bundle.yaml"))
+        .env("KUBECONFIG", server.kubeconfig())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = Running(child);
+    let failures = |metrics: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("mesh_sync_failures_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    eventually("two failed passes", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && failures(&http_get(port, "/metrics")) >= 2
+    });
+    assert!(http_get(port, "/healthz").contains("200 OK"));
+    assert!(http_get(port, "/readyz").contains("503"), "{}", http_get(port, "/readyz"));
+    let _ = running.0.kill();
+    let mut log = String::new();
+    if let Some(mut e) = running.0.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    let errors: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["level"] == "error" && v["action"] == "sync")
+        .collect();
+    assert!(errors.len() >= 2, "{log}");
+    // The back-off doubles: 100 ms, 200 ms, ...
+    assert_eq!(errors[0]["retry_in_ms"], 100, "{log}");
+    assert_eq!(errors[1]["retry_in_ms"], 200, "{log}");
 }

@@ -306,7 +306,12 @@ async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
                 let metrics = metrics.clone();
                 async move {
                     let (status, content_type, body) = match req.uri().path() {
-                        "/healthz" | "/readyz" => (200, "text/plain", "ok\n".to_string()),
+                        "/healthz" => (200, "text/plain", "ok\n".to_string()),
+                        // Ready once a pass has brought the cluster in line with the bundle.
+                        "/readyz" if metrics.last_success_unix.load(Ordering::Relaxed) > 0 => {
+                            (200, "text/plain", "ok\n".to_string())
+                        }
+                        "/readyz" => (503, "text/plain", "no successful sync yet\n".to_string()),
                         "/metrics" => (200, "text/plain; version=0.0.4", metrics.render()),
                         _ => (404, "text/plain", "not found\n".to_string()),
                     };
