@@ -286,12 +286,23 @@ fn watch_source(
     })
 }
 
-pub fn manifests(compiled: Option<&Compiled>, namespace: Option<&str>, image: &str) -> String {
+/// What a ConfigMap may hold in all (the API server refuses more).
+const CONFIG_MAP_LIMIT: usize = 1024 * 1024;
+
+/// The controller's manifests, or why they cannot be made.
+pub fn manifests(compiled: Option<&Compiled>, namespace: Option<&str>, image: &str) -> Result<String, String> {
     let program_namespace = compiled.and_then(|c| c.program.kube_namespace.as_deref());
     let namespace = namespace.or(program_namespace).unwrap_or("default");
     let objects = match compiled {
         Some(c) => {
             let bundle_yaml = mesh::render::render(&c.objects, mesh::render::Format::Yaml);
+            if bundle_yaml.len() >= CONFIG_MAP_LIMIT {
+                return Err(format!(
+                    "the bundle is {} KiB, more than the 1 MiB a ConfigMap can hold; split the pipeline, or run \
+                     `mesh controller manifests` without FILE and give the controller a bundle some other way",
+                    bundle_yaml.len() / 1024
+                ));
+            }
             let topology = Topology::from_program(&c.program);
             let values = c.values();
             let spec = controller::BundleSpec {
@@ -312,7 +323,7 @@ pub fn manifests(compiled: Option<&Compiled>, namespace: Option<&str>, image: &s
         }
     };
     let objects: Vec<Object> = objects.into_iter().map(Object::new).collect();
-    mesh::render::render(&objects, mesh::render::Format::Yaml)
+    Ok(mesh::render::render(&objects, mesh::render::Format::Yaml))
 }
 
 pub fn controller(

@@ -406,8 +406,16 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
                 let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
                 Some(compiled)
             };
-            print_stdout(cluster_cmd::manifests(compiled.as_ref(), namespace.as_deref(), &image).trim_end());
-            Ok(ExitCode::SUCCESS)
+            match cluster_cmd::manifests(compiled.as_ref(), namespace.as_deref(), &image) {
+                Ok(text) => {
+                    print_stdout(text.trim_end());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         Command::Controller(ControllerCommand::Run {
             bundle,

@@ -828,3 +828,14 @@ fn a_controller_that_cannot_sync_stays_unready_and_backs_off() {
     assert_eq!(errors[0]["retry_in_ms"], 100, "{log}");
     assert_eq!(errors[1]["retry_in_ms"], 200, "{log}");
 }
+
+#[test]
+fn a_bundle_too_big_for_a_config_map_is_refused_by_controller_manifests() {
+    let server = ApiServer::start();
+    let p = Project::new(&chain(1200));
+    let out = mesh(&server, &["controller", "manifests", p.file().to_str().unwrap()]);
+    assert_exit(&out, 1);
+    let (stdout, stderr) = text(&out);
+    assert!(stderr.contains("more than the 1 MiB a ConfigMap can hold"), "{stderr}");
+    assert!(stdout.is_empty());
+}
