@@ -439,6 +439,37 @@ impl Drop for Running {
     }
 }
 
+/// `mesh controller run --bundle DIR/bundle.yaml ARGS...` against the server, its log captured.
+fn run_controller(server: &ApiServer, dir: &std::path::Path, args: &[&str]) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
+        .args(["controller", "run"])
+        .args(args)
+        .arg("--bundle")
+        .arg(dir.join("bundle.yaml"))
+        .env("KUBECONFIG", server.kubeconfig())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    Running(child)
+}
+
+/// Stops the process and returns what it wrote on stderr.
+fn stop_and_read_log(mut running: Running) -> String {
+    let _ = running.0.kill();
+    let mut log = String::new();
+    if let Some(mut e) = running.0.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    log
+}
+
+/// A counter or gauge from Prometheus text.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -513,12 +544,7 @@ fn watch_puts_back_what_was_deleted_or_edited_and_follows_the_file() {
     assert!(http_get(port, "/healthz").contains("200 OK"));
     assert!(http_get(port, "/readyz").contains("200 OK"));
     let metrics = http_get(port, "/metrics");
-    let corrections = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("mesh_drift_corrections_total "))
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .unwrap_or(0);
-    assert!(corrections >= 2, "{metrics}");
+    assert!(metric(&metrics, "mesh_drift_corrections_total") >= 2, "{metrics}");
     assert!(metrics.contains("mesh_managed_objects 7"), "{metrics}");
 }
 
@@ -552,28 +578,14 @@ fn controller_manifests_and_run_from_a_bundle() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bundle.yaml"), bundle).unwrap();
     std::fs::write(dir.path().join("topology.json"), topology).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
-        // The pipeline's name comes from the bundle's labels, as in the Deployment.
-        .args(["controller", "run", "--interval", "200ms"])
-        .arg("--bundle")
-        .arg(dir.path().join("bundle.yaml"))
-        .arg("--topology")
-        .arg(dir.path().join("topology.json"))
-        .env("KUBECONFIG", server.kubeconfig())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
+    // The pipeline's name comes from the bundle's labels, as in the Deployment.
+    let topology_file = dir.path().join("topology.json");
+    let running =
+        run_controller(&server, dir.path(), &["--interval", "200ms", "--topology", topology_file.to_str().unwrap()]);
     eventually("the controller's apply", || names(&server, "functions") == ["f", "g"]);
     assert!(server.delete(&format!("{FM}/default/sinks/k")));
     eventually("k to come back", || names(&server, "sinks") == ["k", "m"]);
-    let _ = running.0.kill();
-    let mut log = String::new();
-    if let Some(mut e) = running.0.stderr.take() {
-        let _ = e.read_to_string(&mut log);
-    }
+    let log = stop_and_read_log(running);
     // One JSON object per line.
     for line in log.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
@@ -790,34 +802,15 @@ fn a_controller_that_cannot_sync_stays_unready_and_backs_off() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bundle.yaml"), &bundle.stdout).unwrap();
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
-        .args(["controller", "run", "--interval", "100ms", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--bundle")
-        .arg(dir.path().join("bundle.yaml"))
-        .env("KUBECONFIG", server.kubeconfig())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut running = Running(child);
-    let failures = |metrics: &str| {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("mesh_sync_failures_total "))
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let listen = format!("127.0.0.1:{port}");
+    let running = run_controller(&server, dir.path(), &["--interval", "100ms", "--listen", &listen]);
     eventually("two failed passes", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && failures(&http_get(port, "/metrics")) >= 2
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && metric(&http_get(port, "/metrics"), "mesh_sync_failures_total") >= 2
     });
     assert!(http_get(port, "/healthz").contains("200 OK"));
     assert!(http_get(port, "/readyz").contains("503"), "{}", http_get(port, "/readyz"));
-    let _ = running.0.kill();
-    let mut log = String::new();
-    if let Some(mut e) = running.0.stderr.take() {
-        let _ = e.read_to_string(&mut log);
-    }
+    let log = stop_and_read_log(running);
     let errors: Vec<Value> = log
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
