@@ -346,11 +346,25 @@ pub fn controller(
 /// The bundle file (and topology), re-read when the mounted ConfigMap changes.
 fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: Option<String>) -> controller::Source {
     let mut last: Option<(String, String)> = None;
+    let mut last_error: Option<String> = None;
+    let read =
+        |path: &PathBuf| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     Box::new(move || {
-        let text = std::fs::read_to_string(&bundle).map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
-        let order = match &topology {
-            Some(t) => std::fs::read_to_string(t).map_err(|e| format!("cannot read {}: {e}", t.display()))?,
-            None => String::new(),
+        let files = read(&bundle).and_then(|text| match &topology {
+            Some(t) => read(t).map(|order| (text, order)),
+            None => Ok((text, String::new())),
+        });
+        let (text, order) = match files {
+            Ok(f) => {
+                last_error = None;
+                f
+            }
+            // Reported once, not at every check, until it changes.
+            Err(e) if last_error.as_ref() == Some(&e) => return Ok(None),
+            Err(e) => {
+                last_error = Some(e.clone());
+                return Err(e);
+            }
         };
         if last.as_ref() == Some(&(text.clone(), order.clone())) {
             return Ok(None);

@@ -181,12 +181,19 @@ enum Command {
         #[arg(long)]
         no_prune: bool,
     },
-    /// Run the sync controller in a cluster, or print the manifests that do
+    /// Run the sync controller in a cluster (`mesh controller --bundle FILE`, the same as
+    /// `mesh controller run`), or print the manifests that do
     #[command(
-        subcommand,
-        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller run --bundle /etc/mesh/bundle.yaml --mesh-name shop"
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  mesh controller manifests shop.mesh --image registry.example.com/mesh:0.1.0 | kubectl apply -f -\n  mesh controller --bundle /etc/mesh/bundle.yaml\n  mesh controller run --bundle /etc/mesh/bundle.yaml --mesh-name shop"
     )]
-    Controller(ControllerCommand),
+    Controller {
+        #[command(subcommand)]
+        command: Option<ControllerCommand>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Explain a diagnostic code
     #[command(after_help = "Example:\n  mesh explain E0201")]
     Explain {
@@ -256,31 +263,35 @@ enum ControllerCommand {
     #[command(
         after_help = "Example:\n  mesh controller run --bundle /etc/mesh/bundle.yaml --topology /etc/mesh/topology.json --mesh-name shop"
     )]
-    Run {
-        /// The bundle as `mesh compile` prints it
-        #[arg(long, value_name = "FILE")]
-        bundle: PathBuf,
-        /// The apply order `mesh controller manifests` writes
-        #[arg(long, value_name = "FILE")]
-        topology: Option<PathBuf>,
-        /// The name of the bundle's inventory (default: the pipeline the bundle's objects belong to)
-        #[arg(long)]
-        mesh_name: Option<String>,
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        /// How often the cluster is compared with the bundle
-        #[arg(long, default_value = "10s", value_parser = parse_duration)]
-        interval: std::time::Duration,
-        /// Serve /healthz and /metrics on this address
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<std::net::SocketAddr>,
-        /// Never delete objects the bundle no longer declares
-        #[arg(long)]
-        no_prune: bool,
-        /// Take over fields that another field manager owns
-        #[arg(long)]
-        force_conflicts: bool,
-    },
+    Run(RunArgs),
+}
+
+/// What the in-cluster controller keeps in place, and how.
+#[derive(clap::Args, Clone, Debug)]
+struct RunArgs {
+    /// The bundle as `mesh compile` prints it
+    #[arg(long, value_name = "FILE", required = true)]
+    bundle: Option<PathBuf>,
+    /// The apply order `mesh controller manifests` writes
+    #[arg(long, value_name = "FILE")]
+    topology: Option<PathBuf>,
+    /// The name of the bundle's inventory (default: the pipeline the bundle's objects belong to)
+    #[arg(long)]
+    mesh_name: Option<String>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// How often the cluster is compared with the bundle
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    interval: std::time::Duration,
+    /// Serve /healthz, /readyz and /metrics on this address
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// Never delete objects the bundle no longer declares
+    #[arg(long)]
+    no_prune: bool,
+    /// Take over fields that another field manager owns
+    #[arg(long)]
+    force_conflicts: bool,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -399,7 +410,9 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             let Some(compiled) = compile_bundle(&files, &bundle)? else { return Ok(ExitCode::from(1)) };
             Ok(cluster_cmd::diff(compiled, &cluster.access(), exit_code, !no_prune))
         }
-        Command::Controller(ControllerCommand::Manifests { files, bundle, namespace, image }) => {
+        Command::Controller {
+            command: Some(ControllerCommand::Manifests { files, bundle, namespace, image }), ..
+        } => {
             let compiled = if files.is_empty() {
                 None
             } else {
@@ -417,24 +430,23 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
                 }
             }
         }
-        Command::Controller(ControllerCommand::Run {
-            bundle,
-            topology,
-            mesh_name,
-            cluster,
-            interval,
-            listen,
-            no_prune,
-            force_conflicts,
-        }) => {
+        Command::Controller { command: Some(ControllerCommand::Run(run)), .. } | Command::Controller { run, .. } => {
+            let Some(bundle) = run.bundle else {
+                return Err(LoadError("`mesh controller` needs --bundle FILE (or a subcommand)".into()));
+            };
+            // Read once here so a wrong path fails at start, not in the first pass.
+            load::read_source(&bundle)?;
             let opts = mesh::cluster::controller::Options {
-                interval,
-                listen,
-                prune: !no_prune,
-                apply: mesh::cluster::apply::ApplyOptions { force_conflicts, ..Default::default() },
+                interval: run.interval,
+                listen: run.listen,
+                prune: !run.no_prune,
+                apply: mesh::cluster::apply::ApplyOptions {
+                    force_conflicts: run.force_conflicts,
+                    ..Default::default()
+                },
                 max_backoff: std::time::Duration::from_secs(300),
             };
-            Ok(cluster_cmd::controller(bundle, topology, mesh_name, &cluster.access(), opts))
+            Ok(cluster_cmd::controller(bundle, run.topology, run.mesh_name, &run.cluster.access(), opts))
         }
         Command::Compile { files, mesh, output, format, profile, target } => {
             if mesh && target == mesh::compile::Target::Workloads {

@@ -578,3 +578,14 @@ fn check_and_fmt_expand_globs_the_shell_left_alone() {
     assert!(bad.stderr.contains("is not a valid pattern"), "{}", bad.stderr);
     expect_code(&mesh_in(Some(dir.path()), &["fmt", "--check", "*.mesh"]), 0, "fmt --check *.mesh");
 }
+
+#[test]
+fn controller_needs_a_readable_bundle() {
+    let none = mesh(&["controller"]);
+    expect_code(&none, 2, "mesh controller without --bundle");
+    assert!(none.stderr.contains("--bundle"), "{}", none.stderr);
+    let missing = mesh(&["controller", "--bundle", "no/such/bundle.yaml"]);
+    expect_code(&missing, 2, "a bundle that cannot be read");
+    assert!(missing.stderr.contains("no/such/bundle.yaml"), "{}", missing.stderr);
+    expect_code(&mesh(&["controller", "run", "--bundle", "no/such/bundle.yaml"]), 2, "the same through `run`");
+}

@@ -439,10 +439,10 @@ impl Drop for Running {
     }
 }
 
-/// `mesh controller run --bundle DIR/bundle.yaml ARGS...` against the server, its log captured.
+/// `mesh controller ARGS... --bundle DIR/bundle.yaml` against the server, its log captured.
 fn run_controller(server: &ApiServer, dir: &std::path::Path, args: &[&str]) -> Running {
     let child = Command::new(env!("CARGO_BIN_EXE_mesh"))
-        .args(["controller", "run"])
+        .arg("controller")
         .args(args)
         .arg("--bundle")
         .arg(dir.join("bundle.yaml"))
@@ -580,8 +580,11 @@ fn controller_manifests_and_run_from_a_bundle() {
     std::fs::write(dir.path().join("topology.json"), topology).unwrap();
     // The pipeline's name comes from the bundle's labels, as in the Deployment.
     let topology_file = dir.path().join("topology.json");
-    let running =
-        run_controller(&server, dir.path(), &["--interval", "200ms", "--topology", topology_file.to_str().unwrap()]);
+    let running = run_controller(
+        &server,
+        dir.path(),
+        &["run", "--interval", "200ms", "--topology", topology_file.to_str().unwrap()],
+    );
     eventually("the controller's apply", || names(&server, "functions") == ["f", "g"]);
     assert!(server.delete(&format!("{FM}/default/sinks/k")));
     eventually("k to come back", || names(&server, "sinks") == ["k", "m"]);
@@ -803,6 +806,7 @@ fn a_controller_that_cannot_sync_stays_unready_and_backs_off() {
     std::fs::write(dir.path().join("bundle.yaml"), &bundle.stdout).unwrap();
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
+    // `mesh controller` without `run` is the same command.
     let running = run_controller(&server, dir.path(), &["--interval", "100ms", "--listen", &listen]);
     eventually("two failed passes", || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
