@@ -89,11 +89,6 @@ async fn connect(access: &Access, program: &Program) -> Result<Target, ClusterEr
     Ok(connection.target(namespace))
 }
 
-fn kinds(objects: &[Value]) -> Vec<(String, String)> {
-    let s = |o: &Value, k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    objects.iter().map(|o| (s(o, "apiVersion"), s(o, "kind"))).collect()
-}
-
 /// Prints the diffs of a plan and its summary; true when anything would change.
 async fn print_diff(target: &Target, p: &mesh::cluster::plan::Plan, force: bool) -> Result<bool, ClusterError> {
     let diffs = diff::diff(target, p, force, 8).await?;
@@ -138,7 +133,7 @@ pub fn diff(compiled: Compiled, access: &Access, exit_code: bool, prune: bool) -
     block_on(|| async move {
         let target = connect(access, &compiled.program).await?;
         let objects = compiled.values();
-        cluster::preflight(&target, &kinds(&objects), false).await?;
+        cluster::preflight(&target, &cluster::kinds_of(&objects), false).await?;
         let topology = Topology::from_program(&compiled.program);
         let p = plan(&target, &compiled.program.mesh_name, &objects, &topology, prune).await?;
         let changed = print_diff(&target, &p, false).await?;
@@ -170,7 +165,7 @@ pub fn apply(
     block_on(|| async move {
         let target = connect(&request.access, &compiled.program).await?;
         let objects = compiled.values();
-        cluster::preflight(&target, &kinds(&objects), request.create_namespace && !request.dry_run).await?;
+        cluster::preflight(&target, &cluster::kinds_of(&objects), request.create_namespace && !request.dry_run).await?;
         let topology = Topology::from_program(&compiled.program);
         let mesh_name = compiled.program.mesh_name.clone();
         let p = plan(&target, &mesh_name, &objects, &topology, request.prune).await?;
@@ -375,7 +370,10 @@ fn bundle_source(bundle: PathBuf, topology: Option<PathBuf>, mesh_name: Option<S
         let topology: Topology = if order.is_empty() {
             Topology::default()
         } else {
-            serde_json::from_str(&order).map_err(|e| format!("topology: {e}"))?
+            serde_json::from_str(&order).map_err(|e| {
+                let path = topology.as_ref().map(|t| t.display().to_string()).unwrap_or_default();
+                format!("{path} is not an apply order written by `mesh controller manifests`: {e}")
+            })?
         };
         let mesh_name = match &mesh_name {
             Some(n) => n.clone(),

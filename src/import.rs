@@ -269,7 +269,15 @@ pub fn import(inputs: &[(String, String)]) -> Result<Imported, Vec<ImportError>>
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
-    let program = Builder::new(&mut errs, comps, &config_maps, mesh_name, &k8s_namespaces, &mut skipped).build();
+    let program = Builder {
+        errs: &mut errs,
+        comps,
+        config_maps: &config_maps,
+        mesh_name,
+        k8s_namespaces: &k8s_namespaces,
+        skipped: &mut skipped,
+    }
+    .build();
     if !errs.list.is_empty() {
         return Err(errs.list);
     }
@@ -516,17 +524,6 @@ struct Builder<'e, 'a> {
 }
 
 impl<'e, 'a> Builder<'e, 'a> {
-    fn new(
-        errs: &'e mut Errs<'a>,
-        comps: Vec<Comp>,
-        config_maps: &'e BTreeMap<String, (usize, Map<String, Value>)>,
-        mesh_name: Option<String>,
-        k8s_namespaces: &'e BTreeSet<String>,
-        skipped: &'e mut Vec<String>,
-    ) -> Self {
-        Builder { errs, comps, config_maps, mesh_name, k8s_namespaces, skipped }
-    }
-
     fn build(mut self) -> String {
         let mut used = BTreeSet::new();
         let mut out = String::from("// Imported from Function Mesh YAML by `mesh import`.\n\n");

@@ -32,22 +32,14 @@ enum Command {
         /// The .mesh files of one program
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Emit one FunctionMesh holding every component
-        #[arg(long)]
-        mesh: bool,
+        #[command(flatten)]
+        bundle: BundleArgs,
         /// Write one file per object, plus kustomization.yaml, into DIR
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value = "yaml")]
         format: Format,
-        /// Apply the settings of a `profile` block over `defaults`
-        #[arg(long)]
-        profile: Option<String>,
-        /// `crd`: Function Mesh resources; `workloads`: what the operator would
-        /// create, for clusters without it
-        #[arg(long, value_enum, default_value = "crd")]
-        target: mesh::compile::Target,
     },
     /// Check pipelines without writing anything
     #[command(
@@ -202,10 +194,11 @@ enum Command {
     },
 }
 
-/// What bundle a cluster command compiles.
+/// What bundle a command compiles.
 #[derive(clap::Args, Clone, Debug)]
 struct BundleArgs {
-    /// `crd`: Function Mesh resources; `workloads`: what the operator would create
+    /// `crd`: Function Mesh resources; `workloads`: what the operator would
+    /// create, for clusters without it
     #[arg(long, value_enum, default_value = "crd")]
     target: mesh::compile::Target,
     /// Emit one FunctionMesh holding every component
@@ -228,6 +221,17 @@ struct ClusterArgs {
     /// Give up on a request to the API server after this long
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     request_timeout: std::time::Duration,
+}
+
+impl BundleArgs {
+    fn options(&self) -> mesh::compile::Options {
+        mesh::compile::Options {
+            profile: self.profile.clone(),
+            mesh: self.mesh,
+            target: self.target,
+            ..Default::default()
+        }
+    }
 }
 
 impl ClusterArgs {
@@ -448,20 +452,8 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
             };
             Ok(cluster_cmd::controller(bundle, run.topology, run.mesh_name, &run.cluster.access(), opts))
         }
-        Command::Compile { files, mesh, output, format, profile, target } => {
-            if mesh && target == mesh::compile::Target::Workloads {
-                return Err(LoadError("--mesh makes a FunctionMesh, which the workloads target does not use".into()));
-            }
-            let loaded = load::load(&files)?;
-            let policy = Policy::find(&files[0]).map_err(LoadError)?;
-            let out = mesh::compile::compile(
-                &loaded,
-                &mesh::compile::Options { profile, mesh, target, ..Default::default() },
-            );
-            let diags = policy.apply(&loaded.sources, out.diags);
-            print_diags(&loaded, &diags);
-            // mesh.toml can make a warning an error; then nothing is written either.
-            let Some(objects) = out.objects.filter(|_| !diags.iter().any(Diagnostic::is_error)) else {
+        Command::Compile { files, bundle, output, format } => {
+            let Some(cluster_cmd::Compiled { objects, .. }) = compile_bundle(&files, &bundle)? else {
                 return Ok(ExitCode::from(1));
             };
             match output {
@@ -626,46 +618,38 @@ fn run(cli: Cli) -> Result<ExitCode, LoadError> {
     }
 }
 
-/// Compiles a program for a cluster command, printing its diagnostics;
-/// `None` when it has errors.
-fn compile_bundle(files: &[PathBuf], args: &BundleArgs) -> Result<Option<cluster_cmd::Compiled>, LoadError> {
+/// Loads and compiles a program with mesh.toml applied to its diagnostics; the
+/// bundle only when no diagnostic is an error (mesh.toml can make a warning one).
+fn compile_with_policy(
+    files: &[PathBuf],
+    args: &BundleArgs,
+) -> Result<(Loaded, Vec<Diagnostic>, Option<cluster_cmd::Compiled>), LoadError> {
     if args.mesh && args.target == mesh::compile::Target::Workloads {
         return Err(LoadError("--mesh makes a FunctionMesh, which the workloads target does not use".into()));
     }
     let loaded = load::load(files)?;
     let policy = Policy::find(&files[0]).map_err(LoadError)?;
-    let opts = mesh::compile::Options {
-        profile: args.profile.clone(),
-        mesh: args.mesh,
-        target: args.target,
-        ..Default::default()
-    };
-    let out = mesh::compile::compile(&loaded, &opts);
+    let out = mesh::compile::compile(&loaded, &args.options());
     let diags = policy.apply(&loaded.sources, out.diags);
+    let compiled = out
+        .program
+        .zip(out.objects)
+        .filter(|_| !diags.iter().any(Diagnostic::is_error))
+        .map(|(program, objects)| cluster_cmd::Compiled { program, objects });
+    Ok((loaded, diags, compiled))
+}
+
+/// Compiles a program, printing its diagnostics; `None` when it has errors.
+fn compile_bundle(files: &[PathBuf], args: &BundleArgs) -> Result<Option<cluster_cmd::Compiled>, LoadError> {
+    let (loaded, diags, compiled) = compile_with_policy(files, args)?;
     print_diags(&loaded, &diags);
-    if diags.iter().any(Diagnostic::is_error) {
-        return Ok(None);
-    }
-    Ok(out.program.zip(out.objects).map(|(program, objects)| cluster_cmd::Compiled { program, objects }))
+    Ok(compiled)
 }
 
 /// The same, for reloads under --watch: errors come back as text.
 fn compile_bundle_quiet(files: &[PathBuf], args: &BundleArgs) -> Result<cluster_cmd::Compiled, String> {
-    let loaded = load::load(files).map_err(|e| e.0)?;
-    let opts = mesh::compile::Options {
-        profile: args.profile.clone(),
-        mesh: args.mesh,
-        target: args.target,
-        ..Default::default()
-    };
-    let out = mesh::compile::compile(&loaded, &opts);
-    if out.diags.iter().any(Diagnostic::is_error) {
-        return Err(diag::render_human(&loaded.sources, &out.diags, false));
-    }
-    out.program
-        .zip(out.objects)
-        .map(|(program, objects)| cluster_cmd::Compiled { program, objects })
-        .ok_or_else(|| "the program did not compile".to_string())
+    let (loaded, diags, compiled) = compile_with_policy(files, args).map_err(|e| e.0)?;
+    compiled.ok_or_else(|| diag::render_human(&loaded.sources, &diags, false))
 }
 
 /// A checked program with its diagnostics.

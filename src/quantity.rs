@@ -1,4 +1,17 @@
-//! Kubernetes resource quantities (`500m`, `1Gi`, `1.5G`, `2e3`).
+//! Kubernetes resource quantities (`500m`, `1Gi`, `1.5G`, `2e3`), and the
+//! duration units the language and the command line share.
+
+/// Milliseconds in one of a duration unit: `ms`, `s`, `m`, `h`, `d`.
+pub fn duration_unit_ms(unit: &str) -> Option<u64> {
+    match unit {
+        "ms" => Some(1),
+        "s" => Some(1_000),
+        "m" => Some(60_000),
+        "h" => Some(3_600_000),
+        "d" => Some(86_400_000),
+        _ => None,
+    }
+}
 
 /// The value of a quantity in base units (cores, bytes), or `None` when the
 /// text is not a quantity.

@@ -425,17 +425,9 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
             ok &= comp.window.is_some();
         }
         if let Some(item) = f.take("config") {
-            comp.config = c.reader().json(&item.value);
+            comp.config =
+                c.reader().json_block(&item.value, "`config` is a block of settings").map(serde_json::Value::Object);
             ok &= comp.config.is_some();
-            if comp.config.as_ref().is_some_and(|j| !j.is_object()) {
-                c.diags.push(Diagnostic::new(
-                    "E0202",
-                    "`config` is a block of settings",
-                    item.value.span,
-                    "expected `{ ... }`",
-                ));
-                ok = false;
-            }
         }
     }
     if let Some(item) = f.take("state") {
@@ -495,19 +487,10 @@ pub fn build(c: &mut Checker<'_>, i: usize, d: &Defaults, clusters: &[ir::Cluste
         comp.serde_out = output.and_then(|i| r.string(&i.value));
     }
     if let Some(item) = f.take("passthrough") {
-        match c.reader().json(&item.value) {
-            Some(serde_json::Value::Object(m)) => {
+        match c.reader().json_block(&item.value, "`passthrough` is a block of spec fields") {
+            Some(m) => {
                 ok &= super::passthrough::check(c, decl.kind, &item.value, &m);
                 comp.passthrough = Some(m);
-            }
-            Some(_) => {
-                c.diags.push(Diagnostic::new(
-                    "E0202",
-                    "`passthrough` is a block of spec fields",
-                    item.value.span,
-                    "expected `{ ... }`",
-                ));
-                ok = false;
             }
             None => ok = false,
         }

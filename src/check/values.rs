@@ -251,15 +251,7 @@ impl<'a> Reader<'a, '_> {
     pub fn duration_ms(&mut self, v: &Value) -> Option<i64> {
         let r = self.resolve(v);
         if let ValueKind::Unit { number, unit } = &r.kind {
-            let factor: f64 = match unit.as_str() {
-                "ms" => 1.0,
-                "s" => 1_000.0,
-                "m" => 60_000.0,
-                "h" => 3_600_000.0,
-                "d" => 86_400_000.0,
-                _ => 0.0,
-            };
-            if factor > 0.0 {
+            if let Some(factor) = crate::quantity::duration_unit_ms(unit).map(|f| f as f64) {
                 let ms = number.parse::<f64>().ok().map(|n| n * factor);
                 if let Some(ms) = ms.filter(|ms| ms.fract() == 0.0 && *ms >= 0.0 && *ms < 9.0e15) {
                     return Some(ms as i64);
@@ -379,6 +371,17 @@ impl<'a> Reader<'a, '_> {
 
     /// A free-form value as JSON, for user configuration the connector or
     /// function interprets. Secrets are refused: they must not land in config.
+    /// A block as a JSON object; anything else is E0202 with `message`.
+    pub fn json_block(&mut self, v: &Value, message: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+        match self.json(v)? {
+            serde_json::Value::Object(m) => Some(m),
+            _ => {
+                self.error(Diagnostic::new("E0202", message, v.span, "expected `{ ... }`"));
+                None
+            }
+        }
+    }
+
     pub fn json(&mut self, v: &Value) -> Option<serde_json::Value> {
         use serde_json::Value as J;
         let r = self.resolve(v);

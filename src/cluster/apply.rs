@@ -3,7 +3,7 @@
 //! inventory parent widened before and narrowed after.
 
 use super::plan::{Change, Op, Plan};
-use super::{api, describe, resource_of, ClusterError, Target, FIELD_MANAGER};
+use super::{api, describe, ClusterError, Target, FIELD_MANAGER};
 use futures::stream::{self, StreamExt};
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::Value;
@@ -69,12 +69,8 @@ pub async fn apply_object(target: &Target, obj: &Value, force: bool, dry_run: bo
     let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-    let Some(resource) = resource_of(api_version, kind) else {
-        return Err(kube::Error::Api(Box::new(kube::core::Status::failure(
-            &format!("mesh does not know how to apply {api_version} {kind}"),
-            "BadRequest",
-        ))));
-    };
+    let resource = super::resource(api_version, kind)
+        .map_err(|e| kube::Error::Api(Box::new(kube::core::Status::failure(&e.0, "BadRequest"))))?;
     let mut params = PatchParams::apply(FIELD_MANAGER);
     if force {
         params = params.force();

@@ -372,14 +372,7 @@ pub fn manifests(namespace: &str, image: &str, bundle: Option<&BundleSpec>) -> V
         labels["app.kubernetes.io/part-of"] = json!(b.mesh_name);
     }
     let kinds: Vec<(String, String)> = match bundle {
-        Some(b) => b
-            .objects
-            .iter()
-            .map(|o| {
-                let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-                (s("apiVersion"), s("kind"))
-            })
-            .collect(),
+        Some(b) => super::kinds_of(b.objects),
         None => ALL_KINDS.iter().map(|(a, k)| (a.to_string(), k.to_string())).collect(),
     };
     let mut by_group: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();

@@ -11,7 +11,6 @@ pub mod wait;
 
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
 
@@ -119,6 +118,7 @@ pub fn resource_of(api_version: &str, kind: &str) -> Option<ApiResource> {
         "RoleBinding" => "rolebindings",
         "Job" => "jobs",
         "Event" => "events",
+        "Namespace" => "namespaces",
         "Function" => "functions",
         "Source" => "sources",
         "Sink" => "sinks",
@@ -136,6 +136,19 @@ pub fn resource_of(api_version: &str, kind: &str) -> Option<ApiResource> {
         kind: kind.to_string(),
         plural: plural.to_string(),
     })
+}
+
+/// The `(apiVersion, kind)` of every object.
+pub fn kinds_of(objects: &[serde_json::Value]) -> Vec<(String, String)> {
+    let s =
+        |o: &serde_json::Value, k: &str| o.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string();
+    objects.iter().map(|o| (s(o, "apiVersion"), s(o, "kind"))).collect()
+}
+
+/// [`resource_of`] for objects mesh is about to send, where an unknown kind is the user's problem to read.
+pub fn resource(api_version: &str, kind: &str) -> Result<ApiResource, ClusterError> {
+    resource_of(api_version, kind)
+        .ok_or_else(|| ClusterError(format!("mesh does not know how to apply {api_version} {kind} objects")))
 }
 
 /// `kind.group` as kubectl writes group-kinds (`Function.compute.functionmesh.io`, `ConfigMap`).
@@ -162,13 +175,6 @@ pub fn api_version_of(group_kind: &str) -> Option<(String, String)> {
 
 pub fn api(target: &Target, resource: &ApiResource) -> Api<DynamicObject> {
     Api::namespaced_with(target.client.clone(), &target.namespace, resource)
-}
-
-/// `Kind/name`, the way objects are named in messages.
-pub fn display_name(obj: &Value) -> String {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
-    format!("{kind}/{name}")
 }
 
 /// Says what went wrong in words a user can act on.
@@ -235,14 +241,7 @@ pub async fn preflight(
     kinds: &[(String, String)],
     create_namespace: bool,
 ) -> Result<(), ClusterError> {
-    let ns_resource = ApiResource {
-        group: String::new(),
-        version: "v1".into(),
-        api_version: "v1".into(),
-        kind: "Namespace".into(),
-        plural: "namespaces".into(),
-    };
-    let namespaces: Api<DynamicObject> = Api::all_with(target.client.clone(), &ns_resource);
+    let namespaces: Api<DynamicObject> = Api::all_with(target.client.clone(), &resource("v1", "Namespace")?);
     match namespaces.get(&target.namespace).await {
         Ok(_) => {}
         Err(e) if is_not_found(&e, "namespaces", &target.namespace) => {

@@ -4,7 +4,7 @@
 //! delete, in the order they must happen.
 
 use super::inventory;
-use super::{api, describe, group_kind, resource_of, ClusterError, Target};
+use super::{api, describe, group_kind, resource, resource_of, ClusterError, Target};
 use crate::ir::Program;
 use kube::api::{ApiResource, ListParams};
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,6 @@ pub struct Change {
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub parent: String,
-    pub applyset_id: String,
     /// The parent as it must be before members change (`None`: no write needed).
     pub parent_before: Option<Value>,
     /// The parent as it must be after pruning (`None`: no write needed).
@@ -231,9 +230,7 @@ pub fn prepare(objects: &[Value], namespace: &str, applyset_id: &str) -> Result<
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
         let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-        if resource_of(&api_version, &kind).is_none() {
-            return Err(ClusterError(format!("mesh does not know how to apply {api_version} {kind} `{name}`")));
-        }
+        resource(&api_version, &kind)?;
         let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
             return Err(ClusterError(format!("{kind} `{name}` has no metadata")));
         };
@@ -354,7 +351,7 @@ pub async fn plan(
     let parent = inventory::parent_name(mesh_name);
     let id = inventory::applyset_id(&parent, &target.namespace);
     let desired = prepare(objects, &target.namespace, &id)?;
-    let config_maps = resource_of("v1", "ConfigMap").ok_or_else(|| ClusterError("ConfigMap".into()))?;
+    let config_maps = resource("v1", "ConfigMap")?;
     let live_parent = match api(target, &config_maps).get_opt(&parent).await {
         Ok(p) => p.map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         Err(e) => return Err(ClusterError(format!("cannot read the inventory `{parent}`: {}", describe(&e)))),
@@ -387,7 +384,7 @@ pub async fn plan(
         }
         let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
-        let resource = resource_of(api_version, kind).ok_or_else(|| ClusterError(format!("unknown kind {kind}")))?;
+        let resource = super::resource(api_version, kind)?;
         let live_obj = live.remove(&key).map(|(_, v)| v);
         let op = match &live_obj {
             None => Op::Create,
@@ -411,7 +408,7 @@ pub async fn plan(
     let final_kinds = if prune { &new_kinds } else { &all_kinds };
     let parent_after = (*final_kinds != all_kinds || (parent_before.is_none() && *final_kinds != old_kinds))
         .then(|| inventory::parent_object(&parent, &target.namespace, final_kinds));
-    Ok(Plan { parent, applyset_id: id, parent_before, parent_after, changes })
+    Ok(Plan { parent, parent_before, parent_after, changes })
 }
 
 #[cfg(test)]

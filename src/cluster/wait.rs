@@ -127,7 +127,7 @@ async fn check(target: &Target, c: &Component) -> Result<Option<String>, Cluster
         }
     }
     if let Some(sts) = &c.statefulset {
-        let resource = resource_of("apps/v1", "StatefulSet").ok_or_else(|| ClusterError("StatefulSet".into()))?;
+        let resource = super::resource("apps/v1", "StatefulSet")?;
         match get(target, &resource, sts).await? {
             None => return Ok(Some(format!("StatefulSet {sts} not created yet"))),
             Some(s) => {
@@ -220,41 +220,27 @@ pub fn humanize(d: Duration) -> String {
     }
 }
 
-/// Parses `5m`, `90s`, `1h`, `1m30s`, `500ms`, or plain seconds.
+/// Parses `5m`, `90s`, `1h`, `1m30s`, `500ms` (the language's duration units,
+/// combined as kubectl does), or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    if let Ok(n) = t.parse::<u64>() {
+    let invalid = || format!("`{text}` is not a duration such as 30s, 5m or 1h");
+    let mut rest = text.trim();
+    if let Ok(n) = rest.parse::<u64>() {
         return Ok(Duration::from_secs(n));
     }
-    let mut total = Duration::ZERO;
-    let mut number = String::new();
-    let mut chars = t.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 30s, 5m or 1h"))?;
-        number.clear();
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            Duration::from_millis(n)
-        } else {
-            match c {
-                'h' => Duration::from_secs(n * 3600),
-                'm' => Duration::from_secs(n * 60),
-                's' => Duration::from_secs(n),
-                _ => return Err(format!("`{text}` is not a duration such as 30s, 5m or 1h")),
-            }
-        };
-        total += unit;
-        any = true;
+    if rest.is_empty() {
+        return Err(invalid());
     }
-    if !number.is_empty() || !any {
-        return Err(format!("`{text}` is not a duration such as 30s, 5m or 1h"));
+    let mut total_ms: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let letters = rest[digits..].find(|c: char| c.is_ascii_digit()).map_or(rest.len(), |i| digits + i);
+        let n: u64 = rest[..digits].parse().map_err(|_| invalid())?;
+        let unit = crate::quantity::duration_unit_ms(&rest[digits..letters]).ok_or_else(invalid)?;
+        total_ms = n.checked_mul(unit).and_then(|ms| total_ms.checked_add(ms)).ok_or_else(invalid)?;
+        rest = &rest[letters..];
     }
-    Ok(total)
+    Ok(Duration::from_millis(total_ms))
 }
 
 #[cfg(test)]
